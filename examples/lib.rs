@@ -1,0 +1,1 @@
+//! Examples for kysera: see `blog.rs`.

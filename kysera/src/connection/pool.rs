@@ -1,0 +1,187 @@
+//! [`Database`]: an r2d2 pool of [`AnyConnection`]s, the entry point of an application.
+
+use std::time::Duration;
+
+use super::any::AnyConnection;
+use super::url::{mask_password, DatabaseUrl};
+use crate::error::{BackendKind, Error, Result};
+use crate::executor::Conn;
+
+/// Pool settings; the defaults suit a small service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most connections open at once (default 10). Forced to 1 for `sqlite::memory:`, where
+    /// each connection would otherwise be a separate database.
+    pub max_size: u32,
+    /// Idle connections kept ready (default: none kept beyond `max_size`'s warm-up).
+    pub min_idle: Option<u32>,
+    /// How long [`Database::conn`] waits for a free connection (default 30 s).
+    pub connection_timeout: Duration,
+    /// Idle connections older than this are closed (default 10 minutes).
+    pub idle_timeout: Option<Duration>,
+    /// Connections older than this are closed when returned (default 30 minutes).
+    pub max_lifetime: Option<Duration>,
+    /// Ping a connection before handing it out (default true).
+    pub test_on_check_out: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_size: 10,
+            min_idle: None,
+            connection_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            test_on_check_out: true,
+        }
+    }
+}
+
+/// Connection counts of a pool, from r2d2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open (idle and in use).
+    pub connections: u32,
+    /// Connections idle in the pool.
+    pub idle: u32,
+    /// Connections lent out.
+    pub in_use: u32,
+    /// The pool's maximum size.
+    pub max_size: u32,
+}
+
+/// Opens [`AnyConnection`]s for r2d2.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<AnyConnection> {
+        AnyConnection::establish_url(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<()> {
+        conn.ping()
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        // A connection handed back inside a transaction (a panic in a closure) must not be
+        // reused: the next user would run inside someone else's transaction.
+        conn.transaction_depth() > 0
+    }
+}
+
+/// A pool of connections to one database: the handle an application keeps.
+///
+/// Cheap to clone; clones share the pool.
+///
+/// ```
+/// use kysera::Database;
+/// # fn main() -> kysera::Result<()> {
+/// let db = Database::connect("sqlite::memory:")?;
+/// db.conn()?.batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")?;
+/// let answer: i64 = db.transaction(|tx| {
+///     tx.batch_execute("INSERT INTO t (id) VALUES (42)")?;
+///     Ok::<_, kysera::Error>(42)
+/// })?;
+/// assert_eq!(answer, 42);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<ConnectionManager>,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).field("state", &self.state()).finish()
+    }
+}
+
+impl Database {
+    /// Opens a pool with the default [`PoolConfig`]; fails if the first connection fails.
+    pub fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, PoolConfig::default())
+    }
+
+    /// Opens a pool with the given settings; fails if the first connection fails.
+    pub fn connect_with(url: &str, mut config: PoolConfig) -> Result<Self> {
+        let url = DatabaseUrl::parse(url)?;
+        if url.is_sqlite_memory() {
+            // Every in-memory connection is its own database: share exactly one, forever.
+            config.max_size = 1;
+            config.min_idle = Some(1);
+            config.idle_timeout = None;
+            config.max_lifetime = None;
+        }
+        if config.max_size == 0 {
+            return Err(Error::Config("pool max_size must be at least 1".into()));
+        }
+        let manager = ConnectionManager { url: url.clone() };
+        let backend = url.backend();
+        let pool = r2d2::Pool::builder()
+            .max_size(config.max_size)
+            .min_idle(config.min_idle)
+            .connection_timeout(config.connection_timeout)
+            .idle_timeout(config.idle_timeout)
+            .max_lifetime(config.max_lifetime)
+            .test_on_check_out(config.test_on_check_out)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        // Connect once now so a bad URL or a down server fails here, with its real cause.
+        let first = AnyConnection::establish_url(&url)?;
+        drop(first);
+        let db = Database { pool, url };
+        debug_assert_eq!(db.backend(), backend);
+        Ok(db)
+    }
+
+    /// Borrows a pooled connection as an executor for repositories and transactions.
+    pub fn conn(&self) -> Result<Conn> {
+        let pooled = self.pool.get().map_err(|e| self.pool_error(e))?;
+        Ok(Conn::pooled(pooled))
+    }
+
+    /// Runs `f` in a transaction on a pooled connection: committed when `f` returns `Ok`,
+    /// rolled back when it returns `Err`.
+    pub fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&Conn) -> std::result::Result<T, E>,
+        E: From<Error>,
+    {
+        let conn = self.conn()?;
+        conn.transaction(f)
+    }
+
+    /// The backend this pool connects to.
+    pub fn backend(&self) -> BackendKind {
+        self.url.backend()
+    }
+
+    /// The URL, with any password masked when displayed.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Current connection counts.
+    pub fn state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            max_size: self.pool.max_size(),
+        }
+    }
+
+    fn pool_error(&self, err: r2d2::Error) -> Error {
+        // r2d2 reports the last connection error in its message when there was one.
+        Error::PoolTimeout { message: mask_password(&err.to_string()) }
+    }
+}

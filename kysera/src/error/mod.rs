@@ -1,0 +1,243 @@
+//! The one error type of kysera, built from Diesel's errors on every backend.
+//!
+//! Every fallible kysera call returns [`Error`]. Constraint violations carry the names the
+//! backend reported (constraint, table, columns), parsed from the message where that is the
+//! only source, and [`Error::is_transient`] tells the retry logic which failures are worth
+//! another attempt.
+
+mod classify;
+
+use serde::Serialize;
+
+use crate::validate::ValidationErrors;
+
+pub use classify::{ErrorContext, from_diesel};
+
+/// Result type used across kysera.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which database backend produced an error or serves a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// SQLite, embedded.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+            BackendKind::Mysql => "mysql",
+        })
+    }
+}
+
+/// A unique constraint was violated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UniqueViolation {
+    /// Constraint or index name, where the backend reports it.
+    pub constraint: Option<String>,
+    /// Table the constraint belongs to.
+    pub table: Option<String>,
+    /// Columns covered by the constraint, in order, where known.
+    pub columns: Vec<String>,
+    /// The struct field of the model when the constraint covers exactly one mapped column.
+    pub field: Option<String>,
+    /// The backend's own message.
+    pub message: String,
+}
+
+/// A foreign-key constraint was violated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignKeyViolation {
+    /// Constraint name, where the backend reports it.
+    pub constraint: Option<String>,
+    /// Table holding the referencing row.
+    pub table: Option<String>,
+    /// Table the key refers to, where known.
+    pub referenced_table: Option<String>,
+    /// The backend's own message.
+    pub message: String,
+}
+
+/// Errors returned by kysera.
+///
+/// Match on the variant to react to a specific failure:
+///
+/// ```
+/// # use kysera::Error;
+/// fn describe(err: &Error) -> String {
+///     match err {
+///         Error::UniqueViolation(v) => format!("taken: {:?}", v.field),
+///         Error::NotFound { table, key } => format!("no {table} with key {key}"),
+///         Error::Validation(errors) => format!("{} invalid field(s)", errors.len()),
+///         other => other.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A unique constraint was violated.
+    #[error("unique constraint violated{}: {}", fmt_opt(" on ", &.0.constraint), .0.message)]
+    UniqueViolation(UniqueViolation),
+    /// A foreign-key constraint was violated.
+    #[error("foreign key constraint violated{}: {}", fmt_opt(" on ", &.0.constraint), .0.message)]
+    ForeignKeyViolation(ForeignKeyViolation),
+    /// A NOT NULL column received NULL.
+    #[error("column {} cannot be null: {message}", column.as_deref().unwrap_or("?"))]
+    NotNullViolation {
+        /// Table, where known.
+        table: Option<String>,
+        /// Column, where known.
+        column: Option<String>,
+        /// The backend's own message.
+        message: String,
+    },
+    /// A CHECK constraint was violated.
+    #[error("check constraint violated{}: {message}", fmt_opt(" on ", constraint))]
+    CheckViolation {
+        /// Constraint name, where known.
+        constraint: Option<String>,
+        /// Table, where known.
+        table: Option<String>,
+        /// The backend's own message.
+        message: String,
+    },
+    /// No row with the given key exists (or it is outside the repository's scope).
+    #[error("no row in {table} with key {key}")]
+    NotFound {
+        /// Table searched.
+        table: String,
+        /// The key, formatted for display.
+        key: String,
+    },
+    /// Input (or a row read back) failed validation; lists every failing field.
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    /// The transaction could not be serialised; retrying it may succeed.
+    #[error("serialization failure: {message}")]
+    SerializationFailure {
+        /// The backend's own message.
+        message: String,
+    },
+    /// The backend detected a deadlock and aborted this transaction.
+    #[error("deadlock detected: {message}")]
+    Deadlock {
+        /// The backend's own message.
+        message: String,
+    },
+    /// The database (SQLite file or row lock) was busy or locked.
+    #[error("database busy or locked: {message}")]
+    Busy {
+        /// The backend's own message.
+        message: String,
+    },
+    /// Could not connect, or the connection was lost.
+    #[error("connection error ({backend}): {message}")]
+    Connection {
+        /// Backend being connected to.
+        backend: BackendKind,
+        /// What went wrong; never contains a password.
+        message: String,
+        /// True when an established connection was lost (worth a retry).
+        lost: bool,
+    },
+    /// No pooled connection became free within the pool's timeout.
+    #[error("timed out waiting for a pooled connection: {message}")]
+    PoolTimeout {
+        /// r2d2's description.
+        message: String,
+    },
+    /// The connection URL or configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A caller passed an argument outside its domain (page 0, limit 0, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The backend was not compiled in (enable the cargo feature).
+    #[error("the {0} backend is not enabled: enable kysera's `{0}` cargo feature")]
+    BackendNotEnabled(&'static str),
+    /// The connection is already in use by an enclosing call on the same executor.
+    #[error("connection is busy: a repository call was made while the connection was lent out")]
+    ConnectionBusy,
+    /// Any other database error.
+    #[error("database error: {message}")]
+    Database {
+        /// Backend-specific kind as Diesel classified it.
+        kind: String,
+        /// The backend's own message.
+        message: String,
+    },
+    /// A query could not be built or its result could not be decoded.
+    #[error("query error: {0}")]
+    Query(String),
+}
+
+fn fmt_opt(prefix: &str, value: &Option<String>) -> String {
+    value.as_deref().map(|v| format!("{prefix}{v}")).unwrap_or_default()
+}
+
+impl Error {
+    /// True for failures where running the same transaction again may succeed:
+    /// serialization failures, deadlocks, SQLite busy/locked and lost connections.
+    ///
+    /// A lost connection during a write is reported as transient because the failure is; whether
+    /// the write committed is for the caller (or the retry helper) to decide.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::SerializationFailure { .. }
+                | Error::Deadlock { .. }
+                | Error::Busy { .. }
+                | Error::PoolTimeout { .. }
+                | Error::Connection { lost: true, .. }
+        )
+    }
+
+    /// True when this is [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// A short stable code for logs and API responses (`unique_violation`, `not_found`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::UniqueViolation(_) => "unique_violation",
+            Error::ForeignKeyViolation(_) => "foreign_key_violation",
+            Error::NotNullViolation { .. } => "not_null_violation",
+            Error::CheckViolation { .. } => "check_violation",
+            Error::NotFound { .. } => "not_found",
+            Error::Validation(_) => "validation",
+            Error::SerializationFailure { .. } => "serialization_failure",
+            Error::Deadlock { .. } => "deadlock",
+            Error::Busy { .. } => "busy",
+            Error::Connection { .. } => "connection",
+            Error::PoolTimeout { .. } => "pool_timeout",
+            Error::Config(_) => "config",
+            Error::InvalidArgument(_) => "invalid_argument",
+            Error::BackendNotEnabled(_) => "backend_not_enabled",
+            Error::ConnectionBusy => "connection_busy",
+            Error::Database { .. } => "database",
+            Error::Query(_) => "query",
+        }
+    }
+}
+
+impl From<ValidationErrors> for Error {
+    fn from(errors: ValidationErrors) -> Self {
+        Error::Validation(errors)
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(err: diesel::result::Error) -> Self {
+        from_diesel(err, &ErrorContext::default())
+    }
+}

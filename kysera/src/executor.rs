@@ -1,0 +1,152 @@
+//! [`Conn`]: the executor every repository call runs on, inside or outside a transaction.
+//!
+//! A `Conn` is shared by reference, so any number of repositories can be held at once, and
+//! a nested [`Conn::transaction`] hands the *same* `Conn` to its closure: repositories made
+//! outside keep working inside, and their writes belong to the transaction (or savepoint).
+
+use std::cell::RefCell;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+use crate::connection::{dispatch, pool::ConnectionManager, AnyConnection};
+use crate::error::{BackendKind, Error, ErrorContext, Result};
+use crate::model::Model;
+use crate::query::{Executable, Loadable};
+use crate::repository::{Repo, RepoSet};
+
+enum Holder {
+    Pooled(r2d2::PooledConnection<ConnectionManager>),
+    Owned(AnyConnection),
+}
+
+/// A connection that repositories share; obtained from [`Database::conn`](crate::Database::conn),
+/// [`Database::transaction`](crate::Database::transaction) or [`Conn::establish`].
+pub struct Conn {
+    inner: RefCell<Holder>,
+    backend: BackendKind,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Conn({})", self.backend)
+    }
+}
+
+impl Conn {
+    pub(crate) fn pooled(conn: r2d2::PooledConnection<ConnectionManager>) -> Self {
+        let backend = conn.backend();
+        Conn { inner: RefCell::new(Holder::Pooled(conn)), backend }
+    }
+
+    /// Opens a single connection without a pool (scripts, tests, tools).
+    pub fn establish(url: &str) -> Result<Self> {
+        Ok(Self::from_connection(AnyConnection::establish(url)?))
+    }
+
+    /// Wraps a connection you opened yourself.
+    pub fn from_connection(conn: AnyConnection) -> Self {
+        let backend = conn.backend();
+        Conn { inner: RefCell::new(Holder::Owned(conn)), backend }
+    }
+
+    /// The backend this connection talks to.
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// The repository of model `M` on this connection.
+    pub fn repo<M: Model>(&self) -> M::Repository<'_> {
+        Repo::new(self).into()
+    }
+
+    /// Several repositories at once, as a tuple: `let (users, posts) = tx.repos::<(User, Post)>();`
+    pub fn repos<'c, S: RepoSet<'c>>(&'c self) -> S::Repos {
+        S::repos(self)
+    }
+
+    /// Runs `f` in a transaction: committed when `f` returns `Ok`, rolled back on `Err`.
+    ///
+    /// Inside another transaction this is a savepoint, released or rolled back on its own. The
+    /// closure receives this same `Conn`, so repositories obtained before the call can be used
+    /// inside it.
+    pub fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&Self) -> std::result::Result<T, E>,
+        E: From<Error>,
+    {
+        self.with_connection(|c| dispatch!(c, c => AnsiTransactionManager::begin_transaction(c)))?
+            .map_err(|e| self.error(e))?;
+        match f(self) {
+            Ok(value) => {
+                self.with_connection(|c| dispatch!(c, c => AnsiTransactionManager::commit_transaction(c)))?
+                    .map_err(|e| self.error(e))?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The closure's error is what the caller needs; a failed rollback leaves the
+                // connection marked broken, and the pool discards it.
+                let _ = self.with_connection(|c| {
+                    dispatch!(c, c => AnsiTransactionManager::rollback_transaction(c))
+                });
+                Err(err)
+            }
+        }
+    }
+
+    /// True while a transaction (or savepoint) is open on this connection.
+    pub fn in_transaction(&self) -> bool {
+        self.with_connection(|c| c.transaction_depth() > 0).unwrap_or(true)
+    }
+
+    /// Lends the underlying connection to `f`, for Diesel code that needs `&mut` access.
+    ///
+    /// Fails with [`Error::ConnectionBusy`] if called again from inside `f`.
+    pub fn with_connection<R>(&self, f: impl FnOnce(&mut AnyConnection) -> R) -> Result<R> {
+        let mut holder = self.inner.try_borrow_mut().map_err(|_| Error::ConnectionBusy)?;
+        let conn: &mut AnyConnection = match &mut *holder {
+            Holder::Pooled(pooled) => pooled,
+            Holder::Owned(owned) => owned,
+        };
+        Ok(f(conn))
+    }
+
+    /// Runs SQL statements without results (DDL, scripts).
+    pub fn batch_execute(&self, sql: &str) -> Result<()> {
+        self.with_connection(|c| c.batch_execute(sql))?
+    }
+
+    /// Loads every row of a Diesel query, on whichever backend this is.
+    ///
+    /// ```
+    /// # use kysera::Conn;
+    /// use diesel::dsl::sql;
+    /// use diesel::sql_types::BigInt;
+    /// # fn main() -> kysera::Result<()> {
+    /// let conn = Conn::establish("sqlite::memory:")?;
+    /// let rows: Vec<i64> = conn.load(diesel::select(sql::<BigInt>("40 + 2")))?;
+    /// assert_eq!(rows, vec![42]);
+    /// # Ok(()) }
+    /// ```
+    pub fn load<'q, U, Q: Loadable<'q, U>>(&self, query: Q) -> Result<Vec<U>> {
+        self.with_connection(|c| dispatch!(c, c => diesel::RunQueryDsl::load(query, c)))?.map_err(|e| self.error(e))
+    }
+
+    /// Loads the first row of a Diesel query, or `None`.
+    pub fn first<'q, U, Q>(&self, query: Q) -> Result<Option<U>>
+    where
+        Q: diesel::query_dsl::methods::LimitDsl,
+        diesel::dsl::Limit<Q>: Loadable<'q, U>,
+    {
+        Ok(self.load(diesel::query_dsl::methods::LimitDsl::limit(query, 1))?.into_iter().next())
+    }
+
+    /// Executes a Diesel statement (insert, update, delete) and returns the affected row count.
+    pub fn execute<Q: Executable>(&self, query: Q) -> Result<usize> {
+        use diesel::query_dsl::methods::ExecuteDsl;
+        self.with_connection(|c| dispatch!(c, c => ExecuteDsl::execute(query, c)))?.map_err(|e| self.error(e))
+    }
+
+    fn error(&self, err: diesel::result::Error) -> Error {
+        crate::error::from_diesel(err, &ErrorContext { backend: Some(self.backend), ..Default::default() })
+    }
+}

@@ -1,0 +1,71 @@
+//! # Kysera
+//!
+//! Repositories, validation, pagination and typed errors over Diesel, on SQLite, PostgreSQL and
+//! MySQL/MariaDB alike. Annotate a struct with `#[derive(Repository)]` and get the Diesel table,
+//! a Create and an Update struct, field validation and a repository:
+//!
+//! ```
+//! use kysera::prelude::*;
+//!
+//! #[derive(Repository, Debug, Clone, PartialEq)]
+//! #[kysera(table = "users")]
+//! pub struct User {
+//!     #[kysera(primary_key, generated)]
+//!     pub id: i64,
+//!     #[kysera(validate(email))]
+//!     pub email: String,
+//!     pub bio: Option<String>,
+//! }
+//!
+//! # fn main() -> kysera::Result<()> {
+//! let db = Database::connect("sqlite::memory:")?;
+//! let conn = db.conn()?;
+//! conn.batch_execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, bio TEXT)")?;
+//! let users = conn.repo::<User>();
+//! let ada = users.create(&NewUser { email: "ada@example.com".into(), bio: None })?;
+//! let ada = users.update(ada.id, &UserUpdate { bio: Some(Some("analyst".into())), ..Default::default() })?;
+//! assert_eq!(users.find_by_email("ada@example.com")?, vec![ada]);
+//! assert!(matches!(
+//!     users.create(&NewUser { email: "ada@example.com".into(), bio: None }),
+//!     Err(kysera::Error::UniqueViolation(_))
+//! ));
+//! # Ok(()) }
+//! ```
+//!
+//! See `ARCHITECTURE.md` for how a struct becomes SQL and back.
+
+pub mod connection;
+pub mod error;
+mod executor;
+pub mod model;
+pub mod ops;
+pub mod pagination;
+pub mod query;
+mod repository;
+pub mod validate;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use connection::{mask_password, AnyConnection, Database, DatabaseUrl, PoolConfig, PoolState};
+pub use error::{BackendKind, Error, Result};
+pub use executor::Conn;
+pub use model::{ColumnInfo, Model, Patch};
+pub use pagination::{Page, PageRequest};
+pub use repository::{Repo, RepoSet};
+pub use validate::{Validate, ValidationErrors, ValidationMode};
+
+/// `#[derive(Repository)]`: see the crate documentation.
+#[cfg(feature = "derive")]
+pub use kysera_derive::Repository;
+
+/// Diesel, as kysera uses it: for custom queries without a separate dependency line.
+pub use diesel;
+
+/// Everything a typical user of kysera needs in scope.
+pub mod prelude {
+    pub use crate::{Conn, Database, Error, Model, Page, PageRequest, Repo, Validate};
+    #[cfg(feature = "derive")]
+    pub use kysera_derive::Repository;
+    pub use diesel::prelude::*;
+}

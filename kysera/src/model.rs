@@ -1,0 +1,69 @@
+//! The [`Model`] trait: what `#[derive(Repository)]` tells the runtime about a struct.
+
+use diesel::query_source::{Column, Table};
+use diesel::Expression;
+
+use crate::repository::Repo;
+use crate::validate::Validate;
+
+/// One column of a model, as the derive saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// Name of the struct field.
+    pub field: &'static str,
+    /// Name of the column in the database.
+    pub column: &'static str,
+    /// True for `Option<T>` fields.
+    pub nullable: bool,
+    /// True for the primary key.
+    pub primary_key: bool,
+    /// True for columns the database fills in (not part of the Create struct).
+    pub generated: bool,
+}
+
+/// A struct mapped to one table: the data half of a repository.
+///
+/// Implemented by `#[derive(Repository)]`; the behaviour lives in [`Repo`], which works for
+/// every `Model` on every enabled backend.
+pub trait Model: Validate + Sized + Send + 'static {
+    /// The Diesel table type (`users::table`).
+    type Table: Table + Default + Copy + Send + 'static;
+    /// The primary-key column type (`users::id`).
+    type PrimaryKey: Column<Table = Self::Table> + Default + Copy + Send + 'static;
+    /// The tuple of columns selected to build `Self`, in field order.
+    type Selection: Expression + Default + Copy + Send + 'static;
+    /// The Rust type of the primary key.
+    type Id: Clone + std::fmt::Debug + Eq + std::hash::Hash + Ord + Send + 'static;
+    /// The Create struct (`NewUser`): every field a caller supplies.
+    type New: Validate + Send + 'static;
+    /// The Update struct (`UserUpdate`): a patch where every field is optional.
+    type Update: Validate + Patch + Send + 'static;
+    /// The generated repository type (`UserRepository<'c>`), a thin wrapper over [`Repo`].
+    type Repository<'c>: From<Repo<'c, Self>>;
+
+    /// Table name in the database.
+    const TABLE_NAME: &'static str;
+    /// Primary-key column name in the database.
+    const PRIMARY_KEY: &'static str;
+    /// True when the database generates the primary key (auto-increment, default).
+    const PRIMARY_KEY_GENERATED: bool;
+    /// Every column, in field order.
+    const COLUMNS: &'static [ColumnInfo];
+    /// Number of values one Create struct binds in an INSERT.
+    const INSERT_BINDS: usize;
+
+    /// The primary key of this row.
+    fn id(&self) -> Self::Id;
+
+    /// The primary key a Create struct supplies, when the key is not generated.
+    fn new_id(new: &Self::New) -> Option<Self::Id>;
+
+    /// Converts a MySQL `LAST_INSERT_ID()` into a key, for integer generated keys.
+    fn id_from_insert_id(insert_id: u64) -> Option<Self::Id>;
+}
+
+/// An Update struct: a set of optional changes.
+pub trait Patch {
+    /// True when no field is set, so the patch would change nothing.
+    fn is_empty(&self) -> bool;
+}

@@ -1,0 +1,76 @@
+//! The Diesel queries behind every repository operation, written once, generically.
+//!
+//! [`ReadOps`] holds the statements that are the same on every backend; [`WriteOps`] the
+//! writes, which differ: SQLite and PostgreSQL return rows with `RETURNING`, MySQL reads them
+//! back. Both are implemented for every [`Model`] by blanket impls whose bounds hold for any
+//! struct `#[derive(Repository)]` accepts, so generated code contains no query code at all.
+//! [`Supported`] bundles them for every backend compiled in.
+
+mod bulk_update;
+mod key_in;
+mod read;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod returning;
+#[cfg(feature = "mysql")]
+mod mysql;
+
+pub use bulk_update::{BulkPatch, BulkUpdate};
+pub use key_in::KeyIn;
+pub use read::ReadOps;
+
+use diesel::QueryResult;
+
+use crate::model::Model;
+
+/// Writes of a model on connection type `C`, each one statement or a short fixed sequence
+/// (the caller wraps sequences in a transaction).
+pub trait WriteOps<C>: Model {
+    /// Inserts one row and returns it as stored.
+    fn insert_one(conn: &mut C, new: &Self::New) -> QueryResult<Self>;
+    /// Inserts rows in one multi-row statement and returns them as stored, in input order.
+    fn insert_chunk(conn: &mut C, rows: &[Self::New]) -> QueryResult<Vec<Self>>;
+    /// Applies `patch` to one row; `None` when no row has that key.
+    fn update_one(conn: &mut C, id: Self::Id, patch: &Self::Update) -> QueryResult<Option<Self>>;
+    /// Applies one `patch` to every row in `ids`; returns the updated rows ordered by key.
+    fn update_ids(conn: &mut C, ids: Vec<Self::Id>, patch: &Self::Update) -> QueryResult<Vec<Self>>;
+    /// Applies a different patch to each row in one statement; returns them ordered by key.
+    fn bulk_update_chunk(conn: &mut C, rows: &[(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>>;
+}
+
+macro_rules! per_backend_ops {
+    ($feature:literal, $conn:ty, $name:ident) => {
+        #[doc = concat!("[`ReadOps`] and [`WriteOps`] on the ", $feature, " backend (any model when it is disabled).")]
+        #[cfg(feature = $feature)]
+        pub trait $name: ReadOps<$conn> + WriteOps<$conn> {}
+        #[cfg(feature = $feature)]
+        impl<M: ReadOps<$conn> + WriteOps<$conn>> $name for M {}
+        #[doc = concat!("[`ReadOps`] and [`WriteOps`] on the ", $feature, " backend (any model when it is disabled).")]
+        #[cfg(not(feature = $feature))]
+        pub trait $name {}
+        #[cfg(not(feature = $feature))]
+        impl<M> $name for M {}
+    };
+}
+
+per_backend_ops!("sqlite", diesel::SqliteConnection, SqliteOps);
+per_backend_ops!("postgres", diesel::PgConnection, PgOps);
+per_backend_ops!("mysql", diesel::MysqlConnection, MysqlOps);
+
+/// A model whose operations compile on every enabled backend. Every struct that
+/// `#[derive(Repository)]` accepts is `Supported`; the bound exists so the runtime can
+/// dispatch on the connection's backend.
+pub trait Supported: Model + SqliteOps + PgOps + MysqlOps {}
+impl<M: Model + SqliteOps + PgOps + MysqlOps> Supported for M {}
+
+/// Sorts rows by primary key (the order `RETURNING` of an UPDATE does not promise).
+pub(crate) fn sort_by_key_order<M: Model>(rows: &mut [M]) {
+    rows.sort_by_cached_key(|row| row.id());
+}
+
+/// Puts `rows` in the order of `ids`, dropping keys with no row.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+pub(crate) fn in_key_order<M: Model>(rows: Vec<M>, ids: &[M::Id]) -> Vec<M> {
+    let mut by_id: std::collections::HashMap<M::Id, M> =
+        rows.into_iter().map(|row| (row.id(), row)).collect();
+    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+}
