@@ -1,8 +1,51 @@
-//! Derive macros for kysera.
-use proc_macro::TokenStream;
+//! Derive macros for [kysera](https://docs.rs/kysera).
+//!
+//! `#[derive(Repository)]` reads a plain struct and emits the Diesel table module, a Create
+//! struct (`NewUser`), an Update struct (`UserUpdate`), field validation and a repository
+//! type (`UserRepository`). The generated code only describes the struct; every operation
+//! lives in the `kysera` crate. See the `kysera` documentation for the attributes.
 
-/// `#[derive(Repository)]`.
-#[proc_macro_derive(Repository, attributes(kysera, soft_delete, audited, timestamps))]
-pub fn derive_repository(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod symbol;
+mod types;
+mod valid;
+
+use proc_macro::TokenStream;
+use syn::DeriveInput;
+
+/// Derives a repository for a struct mapped to one table.
+///
+/// Struct attribute: `#[kysera(table = "users")]` (default: snake-case name plus `s`), or
+/// `#[kysera(schema = crate::schema::users)]` to use an existing Diesel table module.
+///
+/// Field attributes, inside `#[kysera(...)]`: `primary_key`, `generated` (the database fills
+/// it in: left out of the Create and Update structs), `column = "name"`, `sql_type = Type`,
+/// `skip_update`, and `validate(email, url, length(min = 1, max = 100), range(min = 0,
+/// max = 10), regex = "...", non_empty, custom = path::to_fn)`.
+#[proc_macro_derive(Repository, attributes(kysera))]
+pub fn derive_repository(input: TokenStream) -> TokenStream {
+    derive_repository_inner(input.into()).into()
+}
+
+/// The derive on `proc_macro2` tokens, so it can be tested without a compiler.
+pub(crate) fn derive_repository_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error(),
+    };
+    try_expand(&input).unwrap_or_else(|err| err.to_compile_error())
+}
+
+fn try_expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = ctxt::Ctxt::new();
+    let parsed = ast::Input::from_ast(&cx, input);
+    if let Some(parsed) = &parsed {
+        valid::check(&cx, parsed);
+    }
+    cx.check()?;
+    let parsed = parsed.expect("errors reported above when the input is not a struct");
+    Ok(expand::expand(&parsed))
 }

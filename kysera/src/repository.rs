@@ -14,7 +14,7 @@ use crate::connection::{dispatch, AnyConnection};
 use crate::error::{BackendKind, Error, ErrorContext, Result};
 use crate::executor::Conn;
 use crate::model::{Model, Patch};
-use crate::ops::{ReadOps, Supported, WriteOps};
+use crate::ops::{ReadOps, Supported, Writable, WriteOps};
 use crate::pagination::{Page, PageRequest};
 use crate::query::Loadable;
 use crate::validate::{Validate, ValidationMode};
@@ -189,6 +189,25 @@ impl<'c, M: Supported> Repo<'c, M> {
         self.load(query)
     }
 
+    /// The first row (by key) where `column = value`, or `None`.
+    pub fn find_one_by<'q, Col, V>(&self, column: Col, value: V) -> Result<Option<M>>
+    where
+        Col: diesel::ExpressionMethods,
+        <Col as diesel::Expression>::SqlType: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+        V: diesel::expression::AsExpression<<Col as diesel::Expression>::SqlType>,
+        M::Table: FilterDsl<dsl::Eq<Col, V>>,
+        Filter<M::Table, dsl::Eq<Col, V>>: SelectDsl<M::Selection>,
+        Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>: OrderDsl<M::PrimaryKey>,
+        Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>: diesel::query_dsl::methods::LimitDsl,
+        dsl::Limit<Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>>: Loadable<'q, M>,
+    {
+        let query = M::Table::default()
+            .filter(column.eq(value))
+            .select(M::Selection::default())
+            .order(M::PrimaryKey::default());
+        self.first(query)
+    }
+
     /// Number of rows.
     pub fn count(&self) -> Result<u64> {
         let n = self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::count_all(c)))?;
@@ -201,18 +220,24 @@ impl<'c, M: Supported> Repo<'c, M> {
     }
 
     /// Validates `new`, inserts it and returns the stored row (with generated columns filled in).
-    pub fn create(&self, new: &M::New) -> Result<M> {
+    pub fn create<'a>(&self, new: &'a M::New) -> Result<M>
+    where
+        M: Writable<'a>,
+    {
         new.validate()?;
         let backend = self.conn.backend();
         // MySQL writes, then reads back: two statements, one transaction.
         self.atomically(backend == BackendKind::Mysql, || {
-            self.run(|c| dispatch!(c, c => <M as WriteOps<_>>::insert_one(c, new)))
+            self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::insert_one(c, new)))
         })
     }
 
     /// Validates every row, then inserts them with multi-row INSERTs (chunked under the
     /// backend's bind-parameter limit) in one transaction; returns the stored rows in input order.
-    pub fn create_many(&self, rows: &[M::New]) -> Result<Vec<M>> {
+    pub fn create_many<'a>(&self, rows: &'a [M::New]) -> Result<Vec<M>>
+    where
+        M: Writable<'a>,
+    {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -222,7 +247,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         self.atomically(atomic, || {
             let mut created = Vec::with_capacity(rows.len());
             for part in rows.chunks(chunk) {
-                created.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<_>>::insert_chunk(c, part)))?);
+                created.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::insert_chunk(c, part)))?);
             }
             Ok(created)
         })
@@ -230,7 +255,10 @@ impl<'c, M: Supported> Repo<'c, M> {
 
     /// Validates `patch` and applies it to the row with key `id`; returns the stored row, or
     /// [`Error::NotFound`]. An empty patch changes nothing and returns the row.
-    pub fn update(&self, id: M::Id, patch: &M::Update) -> Result<M> {
+    pub fn update<'a>(&self, id: M::Id, patch: &'a M::Update) -> Result<M>
+    where
+        M: Writable<'a>,
+    {
         patch.validate()?;
         if patch.is_empty() {
             return self.get(id);
@@ -238,14 +266,17 @@ impl<'c, M: Supported> Repo<'c, M> {
         let key = id.clone();
         let backend = self.conn.backend();
         let row = self.atomically(backend == BackendKind::Mysql, || {
-            self.run(|c| dispatch!(c, c => <M as WriteOps<_>>::update_one(c, id, patch)))
+            self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_one(c, id, patch)))
         })?;
         row.ok_or_else(|| self.not_found(&key))
     }
 
     /// Applies one `patch` to every row in `ids` in one transaction; returns the updated rows
     /// ordered by key. Keys with no row are skipped.
-    pub fn update_many(&self, ids: &[M::Id], patch: &M::Update) -> Result<Vec<M>> {
+    pub fn update_many<'a>(&self, ids: &[M::Id], patch: &'a M::Update) -> Result<Vec<M>>
+    where
+        M: Writable<'a>,
+    {
         patch.validate()?;
         if patch.is_empty() || ids.is_empty() {
             return self.find_by_ids(ids);
@@ -255,7 +286,7 @@ impl<'c, M: Supported> Repo<'c, M> {
             let mut rows = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let keys = chunk.to_vec();
-                rows.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<_>>::update_ids(c, keys, patch)))?);
+                rows.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_ids(c, keys, patch)))?);
             }
             crate::ops::sort_by_key_order(&mut rows);
             Ok(rows)
@@ -264,7 +295,10 @@ impl<'c, M: Supported> Repo<'c, M> {
 
     /// Applies a different patch to each row: one `UPDATE ... CASE` statement per chunk (plus
     /// one read-back on MySQL), all in one transaction. Returns the updated rows ordered by key.
-    pub fn bulk_update(&self, rows: &[(M::Id, M::Update)]) -> Result<Vec<M>> {
+    pub fn bulk_update<'a>(&self, rows: &'a [(M::Id, M::Update)]) -> Result<Vec<M>>
+    where
+        M: Writable<'a>,
+    {
         for (_, patch) in rows {
             patch.validate()?;
         }
@@ -283,7 +317,7 @@ impl<'c, M: Supported> Repo<'c, M> {
                     continue;
                 }
                 updated.extend(
-                    self.run(|c| dispatch!(c, c => <M as WriteOps<_>>::bulk_update_chunk(c, part)))?,
+                    self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::bulk_update_chunk(c, part)))?,
                 );
             }
             crate::ops::sort_by_key_order(&mut updated);

@@ -24,43 +24,62 @@ use crate::model::Model;
 
 /// Writes of a model on connection type `C`, each one statement or a short fixed sequence
 /// (the caller wraps sequences in a transaction).
-pub trait WriteOps<C>: Model {
+///
+/// The lifetime `'a` is that of the borrowed input. It is a parameter of the trait, not a
+/// higher-ranked bound, because rustc cannot prove Diesel's `Insertable` for every lifetime
+/// through the associated types involved; each call proves it for its own borrow instead.
+pub trait WriteOps<'a, C>: Model {
     /// Inserts one row and returns it as stored.
-    fn insert_one(conn: &mut C, new: &Self::New) -> QueryResult<Self>;
+    fn insert_one(conn: &mut C, new: &'a Self::New) -> QueryResult<Self>;
     /// Inserts rows in one multi-row statement and returns them as stored, in input order.
-    fn insert_chunk(conn: &mut C, rows: &[Self::New]) -> QueryResult<Vec<Self>>;
+    fn insert_chunk(conn: &mut C, rows: &'a [Self::New]) -> QueryResult<Vec<Self>>;
     /// Applies `patch` to one row; `None` when no row has that key.
-    fn update_one(conn: &mut C, id: Self::Id, patch: &Self::Update) -> QueryResult<Option<Self>>;
+    fn update_one(conn: &mut C, id: Self::Id, patch: &'a Self::Update) -> QueryResult<Option<Self>>;
     /// Applies one `patch` to every row in `ids`; returns the updated rows ordered by key.
-    fn update_ids(conn: &mut C, ids: Vec<Self::Id>, patch: &Self::Update) -> QueryResult<Vec<Self>>;
+    fn update_ids(conn: &mut C, ids: Vec<Self::Id>, patch: &'a Self::Update) -> QueryResult<Vec<Self>>;
     /// Applies a different patch to each row in one statement; returns them ordered by key.
-    fn bulk_update_chunk(conn: &mut C, rows: &[(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>>;
+    fn bulk_update_chunk(conn: &mut C, rows: &'a [(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>>;
 }
 
 macro_rules! per_backend_ops {
-    ($feature:literal, $conn:ty, $name:ident) => {
-        #[doc = concat!("[`ReadOps`] and [`WriteOps`] on the ", $feature, " backend (any model when it is disabled).")]
+    ($feature:literal, $conn:ty, $read:ident, $write:ident) => {
+        #[doc = concat!("[`ReadOps`] on the ", $feature, " backend (any model when it is disabled).")]
         #[cfg(feature = $feature)]
-        pub trait $name: ReadOps<$conn> + WriteOps<$conn> {}
+        pub trait $read: ReadOps<$conn> {}
         #[cfg(feature = $feature)]
-        impl<M: ReadOps<$conn> + WriteOps<$conn>> $name for M {}
-        #[doc = concat!("[`ReadOps`] and [`WriteOps`] on the ", $feature, " backend (any model when it is disabled).")]
+        impl<M: ReadOps<$conn>> $read for M {}
+        #[doc = concat!("[`ReadOps`] on the ", $feature, " backend (any model when it is disabled).")]
         #[cfg(not(feature = $feature))]
-        pub trait $name {}
+        pub trait $read {}
         #[cfg(not(feature = $feature))]
-        impl<M> $name for M {}
+        impl<M> $read for M {}
+
+        #[doc = concat!("[`WriteOps`] on the ", $feature, " backend (any model when it is disabled).")]
+        #[cfg(feature = $feature)]
+        pub trait $write<'a>: WriteOps<'a, $conn> {}
+        #[cfg(feature = $feature)]
+        impl<'a, M: WriteOps<'a, $conn>> $write<'a> for M {}
+        #[doc = concat!("[`WriteOps`] on the ", $feature, " backend (any model when it is disabled).")]
+        #[cfg(not(feature = $feature))]
+        pub trait $write<'a> {}
+        #[cfg(not(feature = $feature))]
+        impl<'a, M> $write<'a> for M {}
     };
 }
 
-per_backend_ops!("sqlite", diesel::SqliteConnection, SqliteOps);
-per_backend_ops!("postgres", diesel::PgConnection, PgOps);
-per_backend_ops!("mysql", diesel::MysqlConnection, MysqlOps);
+per_backend_ops!("sqlite", diesel::SqliteConnection, SqliteRead, SqliteWrite);
+per_backend_ops!("postgres", diesel::PgConnection, PgRead, PgWrite);
+per_backend_ops!("mysql", diesel::MysqlConnection, MysqlRead, MysqlWrite);
 
-/// A model whose operations compile on every enabled backend. Every struct that
-/// `#[derive(Repository)]` accepts is `Supported`; the bound exists so the runtime can
-/// dispatch on the connection's backend.
-pub trait Supported: Model + SqliteOps + PgOps + MysqlOps {}
-impl<M: Model + SqliteOps + PgOps + MysqlOps> Supported for M {}
+/// A model whose reads compile on every enabled backend. Every struct that
+/// `#[derive(Repository)]` accepts is `Supported`; the bound lets the runtime dispatch on the
+/// connection's backend.
+pub trait Supported: Model + SqliteRead + PgRead + MysqlRead {}
+impl<M: Model + SqliteRead + PgRead + MysqlRead> Supported for M {}
+
+/// A model whose writes of input borrowed for `'a` compile on every enabled backend.
+pub trait Writable<'a>: Supported + SqliteWrite<'a> + PgWrite<'a> + MysqlWrite<'a> {}
+impl<'a, M: Supported + SqliteWrite<'a> + PgWrite<'a> + MysqlWrite<'a>> Writable<'a> for M {}
 
 /// Sorts rows by primary key (the order `RETURNING` of an UPDATE does not promise).
 pub(crate) fn sort_by_key_order<M: Model>(rows: &mut [M]) {

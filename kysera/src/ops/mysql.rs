@@ -37,26 +37,26 @@ fn missing_row() -> diesel::result::Error {
     diesel::result::Error::NotFound
 }
 
-impl<M> WriteOps<MysqlConnection> for M
+impl<'a, M> WriteOps<'a, MysqlConnection> for M
 where
     M: Model + ReadOps<MysqlConnection>,
     Pk<M>: ExpressionMethods,
     PkType<M>: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
     Id<M>: AsExpression<PkType<M>>,
-    for<'a> &'a M::New: Insertable<Table<M>>,
-    for<'a> &'a [M::New]: Insertable<Table<M>>,
-    for<'a> dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>: ExecuteDsl<MysqlConnection>,
-    for<'a> dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>: ExecuteDsl<MysqlConnection>,
+    &'a M::New: Insertable<Table<M>>,
+    &'a [M::New]: Insertable<Table<M>>,
+    dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>: ExecuteDsl<MysqlConnection>,
+    dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>: ExecuteDsl<MysqlConnection>,
     Table<M>: FilterDsl<dsl::Eq<Pk<M>, Id<M>>> + FilterDsl<KeyIn<M>>,
     ById<M>: IntoUpdateTarget<Table = Table<M>>,
     ByIds<M>: IntoUpdateTarget<Table = Table<M>>,
-    for<'a> &'a M::Update: AsChangeset<Target = Table<M>>,
-    for<'a> dsl::Update<ById<M>, &'a M::Update>: ExecuteDsl<MysqlConnection>,
-    for<'a> dsl::Update<ByIds<M>, &'a M::Update>: ExecuteDsl<MysqlConnection>,
+    &'a M::Update: AsChangeset<Target = Table<M>>,
+    dsl::Update<ById<M>, &'a M::Update>: ExecuteDsl<MysqlConnection>,
+    dsl::Update<ByIds<M>, &'a M::Update>: ExecuteDsl<MysqlConnection>,
     M::Update: BulkPatch<diesel::mysql::Mysql>,
-    for<'a> BulkUpdate<'a, M>: ExecuteDsl<MysqlConnection>,
+    BulkUpdate<'a, M>: ExecuteDsl<MysqlConnection>,
 {
-    fn insert_one(conn: &mut MysqlConnection, new: &Self::New) -> QueryResult<Self> {
+    fn insert_one(conn: &mut MysqlConnection, new: &'a Self::New) -> QueryResult<Self> {
         diesel::insert_into(M::Table::default()).values(new).execute(conn)?;
         let id = match M::new_id(new) {
             Some(id) => id,
@@ -68,7 +68,7 @@ where
         M::find_by_id(conn, id)?.ok_or_else(missing_row)
     }
 
-    fn insert_chunk(conn: &mut MysqlConnection, rows: &[Self::New]) -> QueryResult<Vec<Self>> {
+    fn insert_chunk(conn: &mut MysqlConnection, rows: &'a [Self::New]) -> QueryResult<Vec<Self>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -102,19 +102,19 @@ where
         Ok(ordered)
     }
 
-    fn update_one(conn: &mut MysqlConnection, id: Self::Id, patch: &Self::Update) -> QueryResult<Option<Self>> {
+    fn update_one(conn: &mut MysqlConnection, id: Self::Id, patch: &'a Self::Update) -> QueryResult<Option<Self>> {
         let target = M::Table::default().filter(M::PrimaryKey::default().eq(id.clone()));
         diesel::update(target).set(patch).execute(conn)?;
         M::find_by_id(conn, id)
     }
 
-    fn update_ids(conn: &mut MysqlConnection, ids: Vec<Self::Id>, patch: &Self::Update) -> QueryResult<Vec<Self>> {
+    fn update_ids(conn: &mut MysqlConnection, ids: Vec<Self::Id>, patch: &'a Self::Update) -> QueryResult<Vec<Self>> {
         let target = M::Table::default().filter(KeyIn::<M>::new(ids.clone()));
         diesel::update(target).set(patch).execute(conn)?;
         M::find_by_ids(conn, ids)
     }
 
-    fn bulk_update_chunk(conn: &mut MysqlConnection, rows: &[(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>> {
+    fn bulk_update_chunk(conn: &mut MysqlConnection, rows: &'a [(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>> {
         BulkUpdate::<M>::new(rows, false).execute(conn)?;
         M::find_by_ids(conn, rows.iter().map(|(id, _)| id.clone()).collect())
     }

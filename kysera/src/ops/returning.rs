@@ -23,39 +23,39 @@ type ByIds<M> = Filter<Table<M>, KeyIn<M>>;
 macro_rules! returning_write_ops {
     ($feature:literal, $conn:ty) => {
         #[cfg(feature = $feature)]
-        impl<M> WriteOps<$conn> for M
+        impl<'a, M> WriteOps<'a, $conn> for M
         where
             M: Model,
             Pk<M>: ExpressionMethods,
             PkType<M>: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
             Id<M>: AsExpression<PkType<M>>,
-            for<'a> &'a M::New: Insertable<Table<M>>,
-            for<'a> &'a [M::New]: Insertable<Table<M>>,
-            for<'a> dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>, Sel<M>>:
+            &'a M::New: Insertable<Table<M>>,
+            &'a [M::New]: Insertable<Table<M>>,
+            dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
-            for<'a> dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, Sel<M>>:
+            dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
             Table<M>: FilterDsl<dsl::Eq<Pk<M>, Id<M>>> + FilterDsl<KeyIn<M>>,
             ById<M>: IntoUpdateTarget<Table = Table<M>>,
             ByIds<M>: IntoUpdateTarget<Table = Table<M>>,
-            for<'a> &'a M::Update: AsChangeset<Target = Table<M>>,
-            for<'a> dsl::Update<ById<M>, &'a M::Update>: diesel::query_builder::AsQuery,
-            for<'a> dsl::Update<ByIds<M>, &'a M::Update>: diesel::query_builder::AsQuery,
-            for<'a> dsl::Returning<dsl::Update<ById<M>, &'a M::Update>, Sel<M>>:
+            &'a M::Update: AsChangeset<Target = Table<M>>,
+            dsl::Update<ById<M>, &'a M::Update>: diesel::query_builder::AsQuery,
+            dsl::Update<ByIds<M>, &'a M::Update>: diesel::query_builder::AsQuery,
+            dsl::Returning<dsl::Update<ById<M>, &'a M::Update>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
-            for<'a> dsl::Returning<dsl::Update<ByIds<M>, &'a M::Update>, Sel<M>>:
+            dsl::Returning<dsl::Update<ByIds<M>, &'a M::Update>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
             M::Update: BulkPatch<<$conn as diesel::Connection>::Backend>,
-            for<'a> BulkUpdate<'a, M>: LoadQuery<'a, $conn, M>,
+            BulkUpdate<'a, M>: LoadQuery<'a, $conn, M>,
         {
-            fn insert_one(conn: &mut $conn, new: &Self::New) -> QueryResult<Self> {
+            fn insert_one(conn: &mut $conn, new: &'a Self::New) -> QueryResult<Self> {
                 diesel::insert_into(M::Table::default())
                     .values(new)
                     .returning(M::Selection::default())
                     .get_result(conn)
             }
 
-            fn insert_chunk(conn: &mut $conn, rows: &[Self::New]) -> QueryResult<Vec<Self>> {
+            fn insert_chunk(conn: &mut $conn, rows: &'a [Self::New]) -> QueryResult<Vec<Self>> {
                 diesel::insert_into(M::Table::default())
                     .values(rows)
                     .returning(M::Selection::default())
@@ -65,7 +65,7 @@ macro_rules! returning_write_ops {
             fn update_one(
                 conn: &mut $conn,
                 id: Self::Id,
-                patch: &Self::Update,
+                patch: &'a Self::Update,
             ) -> QueryResult<Option<Self>> {
                 let target = M::Table::default().filter(M::PrimaryKey::default().eq(id));
                 diesel::update(target)
@@ -78,7 +78,7 @@ macro_rules! returning_write_ops {
             fn update_ids(
                 conn: &mut $conn,
                 ids: Vec<Self::Id>,
-                patch: &Self::Update,
+                patch: &'a Self::Update,
             ) -> QueryResult<Vec<Self>> {
                 let target = M::Table::default().filter(KeyIn::<M>::new(ids));
                 let mut rows: Vec<Self> = diesel::update(target)
@@ -91,7 +91,7 @@ macro_rules! returning_write_ops {
 
             fn bulk_update_chunk(
                 conn: &mut $conn,
-                rows: &[(Self::Id, Self::Update)],
+                rows: &'a [(Self::Id, Self::Update)],
             ) -> QueryResult<Vec<Self>> {
                 let mut updated: Vec<Self> = BulkUpdate::<M>::new(rows, true).load(conn)?;
                 crate::ops::sort_by_key_order(&mut updated);

@@ -1,0 +1,62 @@
+//! Parsing of `#[kysera(...)]` attributes.
+
+pub mod container;
+pub mod field;
+pub mod validate;
+
+use syn::meta::ParseNestedMeta;
+
+use crate::ctxt::Ctxt;
+use crate::symbol;
+
+/// Consumes whatever follows an attribute key we could not use (`= value` or `(...)`), so
+/// parsing continues with the next key.
+pub fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in meta.input);
+    }
+    Ok(())
+}
+
+/// Records "unknown kysera attribute" with the valid keys listed, and skips its value.
+pub fn unknown(cx: &Ctxt, meta: &ParseNestedMeta, what: &str, valid: &[&str]) -> syn::Result<()> {
+    let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "?".into());
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown {what} `{name}`\nhelp: expected one of {}",
+            symbol::one_of(valid)
+        ),
+    );
+    skip_value(meta)
+}
+
+/// A value set at most once, remembering the token that set it for error spans.
+pub struct Once<T> {
+    name: &'static str,
+    value: Option<(proc_macro2::Span, T)>,
+}
+
+impl<T> Once<T> {
+    /// An unset attribute named `name`.
+    pub fn new(name: &'static str) -> Self {
+        Once { name, value: None }
+    }
+
+    /// Sets the value, or records a duplicate error at `span`.
+    pub fn set(&mut self, cx: &Ctxt, span: proc_macro2::Span, value: T) {
+        if self.value.is_some() {
+            cx.syn_error(syn::Error::new(span, format!("duplicate kysera attribute `{}`", self.name)));
+        } else {
+            self.value = Some((span, value));
+        }
+    }
+
+    /// The value and the span of the token that set it.
+    pub fn get(self) -> Option<(proc_macro2::Span, T)> {
+        self.value
+    }
+}

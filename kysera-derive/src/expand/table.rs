@@ -1,0 +1,37 @@
+//! The Diesel table module (`users::table`, `users::email`, ...), unless `schema = ...`
+//! points at an existing one.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::Input;
+use crate::types;
+
+pub fn expand(input: &Input) -> TokenStream {
+    if input.attrs.schema.is_some() {
+        return TokenStream::new();
+    }
+    let table = input.table_path();
+    let key = &input.primary_key().column;
+    let doc = format!("The `{}` table of [`{}`], as Diesel sees it.", input.table_name(), input.ident);
+    let columns = input.fields.iter().map(|field| {
+        let column = &field.column;
+        let sql_type = match &field.attrs.sql_type {
+            Some(ty) => quote!(#ty),
+            // `valid::check` rejected types without a mapping, so this always succeeds.
+            None => types::portable_sql_type(field.inner_ty).unwrap_or_else(|| quote!(Text)),
+        };
+        let sql_type = if field.nullable { quote!(Nullable<#sql_type>) } else { sql_type };
+        quote_spanned!(field.ty.span()=> #column -> #sql_type,)
+    });
+    quote! {
+        ::kysera::__private::diesel::table! {
+            use ::kysera::__private::diesel::sql_types::*;
+            #[doc = #doc]
+            #table (#key) {
+                #(#columns)*
+            }
+        }
+    }
+}

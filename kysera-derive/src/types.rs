@@ -1,0 +1,100 @@
+//! What the derive knows about Rust field types: nullability, the portable SQL type, and
+//! which validation rules apply.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{GenericArgument, PathArguments, Type};
+
+/// The `T` of `Option<T>`, or `None` when `ty` is not an `Option`.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first()? {
+        GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+/// Name of the last path segment (`NaiveDateTime` for `chrono::NaiveDateTime`).
+fn last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map(|s| s.ident.to_string())
+        }
+        Type::Reference(r) => last_ident(&r.elem),
+        Type::Group(g) => last_ident(&g.elem),
+        Type::Paren(p) => last_ident(&p.elem),
+        _ => None,
+    }
+}
+
+fn is_vec_u8(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    let Some(last) = path.path.segments.last() else { return false };
+    if last.ident != "Vec" {
+        return false;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else { return false };
+    matches!(args.args.first(), Some(GenericArgument::Type(inner)) if last_ident(inner).as_deref() == Some("u8"))
+}
+
+/// The Diesel SQL type a (non-`Option`) Rust type maps to on every backend, if it has one.
+pub fn portable_sql_type(ty: &Type) -> Option<TokenStream> {
+    if is_vec_u8(ty) {
+        return Some(quote!(Binary));
+    }
+    let sql = match last_ident(ty)?.as_str() {
+        "i16" => quote!(SmallInt),
+        "i32" => quote!(Integer),
+        "i64" => quote!(BigInt),
+        "f32" => quote!(Float),
+        "f64" => quote!(Double),
+        "bool" => quote!(Bool),
+        "String" => quote!(Text),
+        "NaiveDateTime" => quote!(Timestamp),
+        "NaiveDate" => quote!(Date),
+        "NaiveTime" => quote!(Time),
+        "Value" => quote!(Json),
+        _ => return None,
+    };
+    Some(sql)
+}
+
+/// Broad kinds of field types, for checking validation rules at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `String` or `&str`.
+    Text,
+    /// An integer or float.
+    Number,
+    /// A `Vec<T>`.
+    List,
+    /// Anything else we recognise (bool, dates, JSON...): no text or number rule applies.
+    Other,
+    /// A type the derive does not know; rules are checked by the compiler instead.
+    Unknown,
+}
+
+/// The kind of a (non-`Option`) type.
+pub fn kind(ty: &Type) -> Kind {
+    match last_ident(ty).as_deref() {
+        Some("String" | "str") => Kind::Text,
+        Some("i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+            | "u128" | "usize" | "f32" | "f64") => Kind::Number,
+        Some("Vec") => Kind::List,
+        Some("bool" | "NaiveDateTime" | "NaiveDate" | "NaiveTime" | "DateTime" | "Value" | "Uuid") => Kind::Other,
+        _ => Kind::Unknown,
+    }
+}
+
+/// True for integer types MySQL's `LAST_INSERT_ID()` can be converted into.
+pub fn is_insert_id_integer(ty: &Type) -> bool {
+    matches!(last_ident(ty).as_deref(), Some("i16" | "i32" | "i64" | "u16" | "u32" | "u64"))
+}

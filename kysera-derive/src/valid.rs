@@ -1,0 +1,122 @@
+//! Rules that involve more than one attribute or field, checked before expansion.
+
+use quote::ToTokens;
+
+use crate::ast::{Field, Input};
+use crate::attr::validate::RuleKind;
+use crate::ctxt::Ctxt;
+use crate::types::{self, Kind};
+
+/// Runs every check, recording errors in `cx`.
+pub fn check(cx: &Ctxt, input: &Input) {
+    check_primary_key(cx, input);
+    check_columns_unique(cx, input);
+    check_updatable(cx, input);
+    for field in &input.fields {
+        check_sql_type(cx, input, field);
+        check_rules(cx, field);
+    }
+}
+
+// Exactly one field is the primary key: every repository operation addresses rows by it,
+// and composite keys are not supported. A nullable key could not address a row.
+fn check_primary_key(cx: &Ctxt, input: &Input) {
+    let keys: Vec<&Field> = input.fields.iter().filter(|f| f.is_primary_key()).collect();
+    match keys.as_slice() {
+        [] => cx.error_spanned_by(
+            input.ident,
+            format!(
+                "`{}` has no primary key\nhelp: mark the key field with `#[kysera(primary_key)]` (add `generated` if the database assigns it)",
+                input.ident
+            ),
+        ),
+        [key] => {
+            if key.nullable {
+                cx.error_spanned_by(key.ty, "the primary key cannot be an `Option`");
+            }
+            if let Some(span) = key.attrs.skip_update {
+                cx.syn_error(syn::Error::new(span, "`skip_update` has no effect on the primary key, which is never updated"));
+            }
+        }
+        [_, rest @ ..] => {
+            for extra in rest {
+                let span = extra.attrs.primary_key.expect("filtered on primary_key");
+                cx.syn_error(syn::Error::new(
+                    span,
+                    "a second `primary_key`: composite primary keys are not supported\nhelp: keep `primary_key` on exactly one field",
+                ));
+            }
+        }
+    }
+}
+
+// Two fields mapped to one column would make INSERT and UPDATE name the column twice.
+fn check_columns_unique(cx: &Ctxt, input: &Input) {
+    for (i, field) in input.fields.iter().enumerate() {
+        if input.fields[..i].iter().any(|earlier| earlier.column == field.column) {
+            cx.error_spanned_by(field.ident, format!("column `{}` is mapped by two fields", field.column));
+        }
+    }
+}
+
+// The Update struct needs at least one field, or there is nothing a patch could change.
+fn check_updatable(cx: &Ctxt, input: &Input) {
+    if !input.fields.is_empty() && !input.fields.iter().any(|f| f.in_update()) {
+        cx.error_spanned_by(
+            input.ident,
+            "every field is the key, generated or `skip_update`: nothing could be updated",
+        );
+    }
+}
+
+// A generated table needs a SQL type for every column; with `schema = ...` the existing
+// table module supplies them.
+fn check_sql_type(cx: &Ctxt, input: &Input, field: &Field) {
+    if input.attrs.schema.is_some() || field.attrs.sql_type.is_some() {
+        return;
+    }
+    if types::portable_sql_type(field.inner_ty).is_none() {
+        cx.error_spanned_by(
+            field.inner_ty,
+            format!(
+                "no SQL type is known for `{}`\nhelp: name one with `#[kysera(sql_type = diesel::sql_types::Text)]` (any Diesel SQL type), or point at an existing table with `#[kysera(schema = crate::schema::{})]`",
+                field.inner_ty.to_token_stream(),
+                input.table_name()
+            ),
+        );
+    }
+}
+
+// Rules check values of a certain kind; a rule on a field of another kind can never pass
+// or is meaningless, so it is a compile error rather than a surprise at run time. Types the
+// derive does not recognise are left to the compiler (the rule functions' trait bounds).
+fn check_rules(cx: &Ctxt, field: &Field) {
+    let kind = types::kind(field.inner_ty);
+    if kind == Kind::Unknown {
+        return;
+    }
+    for rule in &field.attrs.rules {
+        let allowed: &[Kind] = match rule.kind {
+            RuleKind::Email | RuleKind::Url | RuleKind::Regex(_) => &[Kind::Text],
+            RuleKind::Length { .. } | RuleKind::NonEmpty => &[Kind::Text, Kind::List],
+            RuleKind::Range { .. } => &[Kind::Number],
+            RuleKind::Custom(_) => continue,
+        };
+        if !allowed.contains(&kind) {
+            let wanted = match allowed {
+                [Kind::Text] => "text (`String`)",
+                [Kind::Number] => "numbers",
+                _ => "text or lists",
+            };
+            cx.syn_error(syn::Error::new(
+                rule.span,
+                format!(
+                    "validation rule `{}` applies to {wanted}, but `{}` is `{}`",
+                    rule.kind.name(),
+                    field.ident,
+                    field.ty.to_token_stream()
+                ),
+            ));
+        }
+    }
+}
