@@ -1,6 +1,6 @@
 //! The struct as the derive sees it: fields with their parsed attributes and derived names.
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::Ident;
 use quote::format_ident;
 use syn::{Data, DeriveInput, Fields, Type, Visibility};
 
@@ -39,6 +39,8 @@ pub struct Field<'a> {
     pub attrs: FieldAttrs,
     /// The column's identifier in the table module.
     pub column: Ident,
+    /// The field's doc comments, repeated on the Create and Update structs.
+    pub docs: Vec<&'a syn::Attribute>,
 }
 
 impl Field<'_> {
@@ -101,7 +103,8 @@ impl<'a> Input<'a> {
                     Some(inner) => (inner, true),
                     None => (&field.ty, false),
                 };
-                Some(Field { ident, vis: &field.vis, ty: &field.ty, inner_ty, nullable, attrs, column })
+                let docs = field.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+                Some(Field { ident, vis: &field.vis, ty: &field.ty, inner_ty, nullable, attrs, column, docs })
             })
             .collect();
         Some(Input {
@@ -156,10 +159,6 @@ impl<'a> Input<'a> {
         format_ident!("{}Repository", self.ident)
     }
 
-    /// A span for errors about the whole struct.
-    pub fn span(&self) -> Span {
-        self.ident.span()
-    }
 }
 
 fn snake_case(name: &str) -> String {

@@ -51,8 +51,8 @@ where
     ById<M>: IntoUpdateTarget<Table = Table<M>>,
     ByIds<M>: IntoUpdateTarget<Table = Table<M>>,
     &'a M::Update: AsChangeset<Target = Table<M>>,
-    dsl::Update<ById<M>, &'a M::Update>: ExecuteDsl<MysqlConnection>,
-    dsl::Update<ByIds<M>, &'a M::Update>: ExecuteDsl<MysqlConnection>,
+    dsl::Update<ById<M>, &'a M::Update>: diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
+    dsl::Update<ByIds<M>, &'a M::Update>: diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
     M::Update: BulkPatch<diesel::mysql::Mysql>,
     BulkUpdate<'a, M>: ExecuteDsl<MysqlConnection>,
 {

@@ -1,0 +1,1 @@
+//! Benchmarks of kysera against hand-written Diesel live in `benches/`.

@@ -1,0 +1,2 @@
+//! The `kysera` command-line tool.
+fn main() {}
