@@ -23,7 +23,10 @@ pub fn expand(input: &Input) -> TokenStream {
             None => types::portable_sql_type(field.inner_ty).unwrap_or_else(|| quote!(Text)),
         };
         let sql_type = if field.nullable { quote!(Nullable<#sql_type>) } else { sql_type };
-        quote_spanned!(field.ty.span()=> #column -> #sql_type,)
+        let docs = &field.docs;
+        let doc = format!("The `{column}` column (field `{}`).", field.ident);
+        let docs = if docs.is_empty() { quote!(#[doc = #doc]) } else { quote!(#(#docs)*) };
+        quote_spanned!(field.ty.span()=> #docs #column -> #sql_type,)
     });
     quote! {
         ::kysera::__private::diesel::table! {
