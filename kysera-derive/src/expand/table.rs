@@ -32,6 +32,8 @@ pub fn expand(input: &Input) -> TokenStream {
         ::kysera::__private::diesel::table! {
             use ::kysera::__private::diesel::sql_types::*;
             #[doc = #doc]
+            // Diesel's helper items inside the module carry no docs of their own.
+            #[allow(missing_docs)]
             #table (#key) {
                 #(#columns)*
             }
