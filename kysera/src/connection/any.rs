@@ -116,6 +116,12 @@ impl AnyConnection {
         ))
     }
 
+    /// Installs a Diesel instrumentation (query and transaction events) on this connection,
+    /// replacing any previous one.
+    pub fn set_instrumentation(&mut self, instrumentation: impl diesel::connection::Instrumentation) {
+        super::dispatch!(self, c => c.set_instrumentation(instrumentation))
+    }
+
     /// Checks the connection with a trivial query.
     pub fn ping(&mut self) -> Result<()> {
         self.batch_execute("SELECT 1")

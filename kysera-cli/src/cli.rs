@@ -1,0 +1,260 @@
+//! The command line itself: global options, subcommands and their arguments.
+//!
+//! Doc comments on fields and variants are the `--help` text, and every subcommand carries an
+//! `after_help` with examples. Adding a subcommand means a variant on [`Command`], an args
+//! struct here, a module under `commands/` and one arm in `main.rs`.
+
+use std::convert::Infallible;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{ArgAction, Args, ColorChoice, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
+
+const CLI_EXAMPLES: &str = "\
+Examples:
+  kysera version
+  kysera version --json
+  kysera completions bash > ~/.local/share/bash-completion/completions/kysera
+  kysera help completions";
+
+const VERSION_EXAMPLES: &str = "\
+Examples:
+  kysera version
+  kysera version --json";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  kysera completions bash > ~/.local/share/bash-completion/completions/kysera
+  kysera completions zsh > ~/.zfunc/_kysera
+  kysera completions fish > ~/.config/fish/completions/kysera.fish
+  kysera completions powershell >> $PROFILE";
+
+/// Database automation for Kysera: migrations, health checks and code generation.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kysera",
+    version,
+    arg_required_else_help = true,
+    after_help = CLI_EXAMPLES
+)]
+pub struct Cli {
+    /// Options accepted by every subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after any subcommand (`global = true`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Global Options")]
+pub struct GlobalArgs {
+    /// Configuration file to use instead of the one found in the current directory
+    #[arg(long, global = true, env = "KYSERA_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Database connection URL (sqlite://, postgres:// or mysql://); overrides the configuration file
+    // `hide_env_values`: help must never print the password from the environment.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<SecretUrl>,
+
+    /// Print machine-readable JSON on stdout (errors as JSON on stderr)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Show more detail; repeat for even more (-vv)
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Print only results and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Disable colored output (a non-empty NO_COLOR environment variable does the same)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The subcommands of `kysera`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Print the version and the database backends this binary supports
+    #[command(after_help = VERSION_EXAMPLES)]
+    Version(VersionArgs),
+
+    /// Print a shell completion script to stdout
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// The subcommand's name as typed on the command line, for "Run 'kysera help ...'" hints.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Version(_) => "version",
+            Command::Completions(_) => "completions",
+        }
+    }
+}
+
+/// Arguments of `kysera version` (none yet beyond the global `--json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct VersionArgs {}
+
+/// Arguments of `kysera completions`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate the completion script for
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+impl Cli {
+    /// Parses `std::env::args_os()`. See [`Cli::try_parse_args`].
+    pub fn try_parse_env() -> Result<Cli, clap::Error> {
+        Cli::try_parse_args(std::env::args_os())
+    }
+
+    /// Parses the given arguments (the first is the program name).
+    ///
+    /// Unlike `Cli::try_parse_from`, `--no-color` also applies to clap's own output (help and
+    /// usage errors), which is rendered before the flag could be read from the parsed struct.
+    /// Clap already honours `NO_COLOR` by itself.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut command = Cli::command();
+        if requests_no_color(&args) {
+            command = command.color(ColorChoice::Never);
+        }
+        let mut matches = command.try_get_matches_from_mut(args)?;
+        Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))
+    }
+}
+
+/// True when `--no-color` appears before any `--` separator.
+fn requests_no_color(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--no-color")
+}
+
+/// A database URL as given on the command line or in `DATABASE_URL`, kept verbatim.
+///
+/// `Debug` and `Display` mask the password (via [`kysera::mask_password`]), so the URL can sit
+/// in structs that are logged or printed; [`SecretUrl::expose`] is the only way to the raw text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    /// The URL as given, password included: pass it to the driver, never print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for SecretUrl {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretUrl(s.to_owned()))
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&kysera::mask_password(&self.0))
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_args(std::iter::once("kysera").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn command_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_has_examples() {
+        let cli = Cli::command();
+        assert!(cli.get_after_help().is_some());
+        for sub in cli.get_subcommands() {
+            assert!(
+                sub.get_after_help().is_some(),
+                "`kysera {}` has no after_help examples",
+                sub.get_name()
+            );
+        }
+    }
+
+    #[test]
+    fn global_flags_are_accepted_after_the_subcommand() {
+        let cli = parse(&["version", "--json", "-vv", "--no-color", "--config", "k.toml"]).unwrap();
+        assert_eq!(cli.command, Command::Version(VersionArgs {}));
+        assert!(cli.global.json);
+        assert!(cli.global.no_color);
+        assert_eq!(cli.global.verbose, 2);
+        assert_eq!(cli.global.config, Some(PathBuf::from("k.toml")));
+    }
+
+    #[test]
+    fn verbose_and_quiet_conflict() {
+        let err = parse(&["--quiet", "version", "--verbose"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn completions_takes_a_known_shell() {
+        let cli = parse(&["completions", "zsh"]).unwrap();
+        assert_eq!(
+            cli.command,
+            Command::Completions(CompletionsArgs { shell: Shell::Zsh })
+        );
+        let err = parse(&["completions", "tcsh"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn no_color_is_detected_before_the_separator_only() {
+        let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
+        assert!(requests_no_color(&args(&["kysera", "version", "--no-color"])));
+        assert!(!requests_no_color(&args(&["kysera", "--", "--no-color"])));
+        assert!(!requests_no_color(&args(&["--no-color"])));
+    }
+
+    #[test]
+    fn database_url_is_masked_in_debug_and_display() {
+        let cli = parse(&["--database-url", "postgres://app:hunter2@db/app", "version"]).unwrap();
+        let url = cli.global.database_url.as_ref().unwrap();
+        assert_eq!(url.expose(), "postgres://app:hunter2@db/app");
+        assert_eq!(url.to_string(), "postgres://app:***@db/app");
+        assert!(!format!("{cli:?}").contains("hunter2"));
+    }
+}
