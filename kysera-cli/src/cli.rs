@@ -142,7 +142,17 @@ impl Cli {
             command = command.color(ColorChoice::Never);
         }
         let mut matches = command.try_get_matches_from_mut(args)?;
-        Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))
+        let cli =
+            Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))?;
+        // `conflicts_with` only sees flags given at the same level; `kysera --quiet version
+        // --verbose` puts them on different levels of the same global option set.
+        if cli.global.quiet && cli.global.verbose > 0 {
+            return Err(command.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "the argument '--quiet' cannot be used with '--verbose...'",
+            ));
+        }
+        Ok(cli)
     }
 }
 
@@ -216,7 +226,15 @@ mod tests {
 
     #[test]
     fn global_flags_are_accepted_after_the_subcommand() {
-        let cli = parse(&["version", "--json", "-vv", "--no-color", "--config", "k.toml"]).unwrap();
+        let cli = parse(&[
+            "version",
+            "--json",
+            "-vv",
+            "--no-color",
+            "--config",
+            "k.toml",
+        ])
+        .unwrap();
         assert_eq!(cli.command, Command::Version(VersionArgs {}));
         assert!(cli.global.json);
         assert!(cli.global.no_color);
@@ -226,8 +244,19 @@ mod tests {
 
     #[test]
     fn verbose_and_quiet_conflict() {
-        let err = parse(&["--quiet", "version", "--verbose"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        for args in [
+            &["--quiet", "--verbose", "version"][..],
+            &["version", "-q", "-v"],
+            &["--quiet", "version", "--verbose"],
+            &["-v", "version", "-q"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{args:?}"
+            );
+        }
     }
 
     #[test]
@@ -244,7 +273,11 @@ mod tests {
     #[test]
     fn no_color_is_detected_before_the_separator_only() {
         let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
-        assert!(requests_no_color(&args(&["kysera", "version", "--no-color"])));
+        assert!(requests_no_color(&args(&[
+            "kysera",
+            "version",
+            "--no-color"
+        ])));
         assert!(!requests_no_color(&args(&["kysera", "--", "--no-color"])));
         assert!(!requests_no_color(&args(&["--no-color"])));
     }

@@ -19,8 +19,6 @@ pub struct Input<'a> {
     pub attrs: Container,
     /// Named fields, in declaration order.
     pub fields: Vec<Field<'a>>,
-    /// Derives the user put on the struct that the Create and Update structs also get.
-    pub forwarded_derives: Vec<syn::Path>,
 }
 
 /// One named field.
@@ -73,7 +71,7 @@ impl<'a> Input<'a> {
                     return None;
                 }
                 Fields::Unit => {
-                    cx.error_spanned_by(&input.ident, "`#[derive(Repository)]` needs a struct with named fields, one per column");
+                    cx.error_spanned_by(&input.ident, "`#[derive(Repository)]` needs a struct with named fields, one per column\nhelp: declare the columns: `struct User { id: i64, ... }`");
                     return None;
                 }
             },
@@ -82,12 +80,15 @@ impl<'a> Input<'a> {
                 return None;
             }
             Data::Union(data) => {
-                cx.error_spanned_by(data.union_token, "`#[derive(Repository)]` works on structs, not unions");
+                cx.error_spanned_by(data.union_token, "`#[derive(Repository)]` works on structs, not unions\nhelp: a repository maps one struct to one table");
                 return None;
             }
         };
-        if let Some(param) = input.generics.params.first() {
-            cx.error_spanned_by(param, "`#[derive(Repository)]` does not support generic structs or lifetimes");
+        // Checked after the fields' attributes are parsed (their errors still count), but no
+        // further: a type parameter has no SQL type, which would only repeat this error.
+        let generic = input.generics.params.first();
+        if let Some(param) = generic {
+            cx.error_spanned_by(param, "`#[derive(Repository)]` does not support generic structs or lifetimes\nhelp: give every field a concrete, owned type: each column has one SQL type");
         }
         let fields = named
             .named
@@ -106,13 +107,15 @@ impl<'a> Input<'a> {
                 let docs = field.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
                 Some(Field { ident, vis: &field.vis, ty: &field.ty, inner_ty, nullable, attrs, column, docs })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        if generic.is_some() {
+            return None;
+        }
         Some(Input {
             ident: &input.ident,
             vis: &input.vis,
             attrs,
             fields,
-            forwarded_derives: forwarded_derives(&input.attrs),
         })
     }
 
@@ -172,23 +175,6 @@ fn snake_case(name: &str) -> String {
         } else {
             out.push(c);
         }
-    }
-    out
-}
-
-/// Std derives worth repeating on the Create and Update structs.
-fn forwarded_derives(attrs: &[syn::Attribute]) -> Vec<syn::Path> {
-    const FORWARDED: &[&str] = &["Debug", "Clone", "PartialEq", "Eq", "Hash"];
-    let mut out = Vec::new();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if let Some(ident) = meta.path.get_ident() {
-                if FORWARDED.iter().any(|f| ident == f) {
-                    out.push(meta.path.clone());
-                }
-            }
-            Ok(())
-        });
     }
     out
 }

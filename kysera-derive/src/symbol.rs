@@ -36,3 +36,43 @@ pub fn one_of(keys: &[&str]) -> String {
         None => String::new(),
     }
 }
+
+/// The key in `keys` closest to a misspelt `name` (at most two edits away), for "did you
+/// mean" hints.
+pub fn closest<'a>(name: &str, keys: &[&'a str]) -> Option<&'a str> {
+    keys.iter()
+        .map(|key| (edit_distance(name, key), *key))
+        .filter(|(distance, _)| *distance <= 2 && *distance < name.chars().count())
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, key)| key)
+}
+
+/// Levenshtein distance, counting characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        assert_eq!(closest("primry_key", FIELD_KEYS), Some(PRIMARY_KEY));
+        assert_eq!(closest("tabel", CONTAINER_KEYS), Some(TABLE));
+        assert_eq!(closest("emial", RULES), Some(EMAIL));
+        assert_eq!(closest("nullable", FIELD_KEYS), None);
+        assert_eq!(closest("x", RULES), None);
+    }
+}

@@ -22,6 +22,26 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// A type as the user would write it (`std::time::Duration`, not `std :: time :: Duration`),
+/// for error messages.
+pub fn display(ty: &Type) -> String {
+    let mut text = quote!(#ty).to_string();
+    const TIGHTEN: &[(&str, &str)] = &[
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        (" ;", ";"),
+    ];
+    for (spaced, tight) in TIGHTEN {
+        text = text.replace(spaced, tight);
+    }
+    text
+}
+
 /// Name of the last path segment (`NaiveDateTime` for `chrono::NaiveDateTime`).
 fn last_ident(ty: &Type) -> Option<String> {
     match ty {

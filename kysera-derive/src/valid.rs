@@ -1,7 +1,5 @@
 //! Rules that involve more than one attribute or field, checked before expansion.
 
-use quote::ToTokens;
-
 use crate::ast::{Field, Input};
 use crate::attr::validate::RuleKind;
 use crate::ctxt::Ctxt;
@@ -19,10 +17,12 @@ pub fn check(cx: &Ctxt, input: &Input) {
 }
 
 // Exactly one field is the primary key: every repository operation addresses rows by it,
-// and composite keys are not supported. A nullable key could not address a row.
+// and composite keys are not supported. A nullable key could not address a row. A misspelt
+// `primary_key` was already reported as unknown; "no primary key" would only repeat it.
 fn check_primary_key(cx: &Ctxt, input: &Input) {
     let keys: Vec<&Field> = input.fields.iter().filter(|f| f.is_primary_key()).collect();
     match keys.as_slice() {
+        [] if input.fields.iter().any(|f| f.attrs.misspelt_primary_key) => {}
         [] => cx.error_spanned_by(
             input.ident,
             format!(
@@ -32,7 +32,13 @@ fn check_primary_key(cx: &Ctxt, input: &Input) {
         ),
         [key] => {
             if key.nullable {
-                cx.error_spanned_by(key.ty, "the primary key cannot be an `Option`");
+                cx.error_spanned_by(
+                    key.ty,
+                    format!(
+                        "the primary key cannot be an `Option`: a row without a key cannot be found again\nhelp: use `{}`; for a key the database assigns, add `generated`",
+                        types::display(key.inner_ty)
+                    ),
+                );
             }
             if let Some(span) = key.attrs.skip_update {
                 cx.syn_error(syn::Error::new(span, "`skip_update` has no effect on the primary key, which is never updated"));
@@ -80,7 +86,7 @@ fn check_sql_type(cx: &Ctxt, input: &Input, field: &Field) {
             field.inner_ty,
             format!(
                 "no SQL type is known for `{}`\nhelp: name one with `#[kysera(sql_type = diesel::sql_types::Text)]` (any Diesel SQL type), or point at an existing table with `#[kysera(schema = crate::schema::{})]`",
-                field.inner_ty.to_token_stream(),
+                types::display(field.inner_ty),
                 input.table_name()
             ),
         );
@@ -111,10 +117,11 @@ fn check_rules(cx: &Ctxt, field: &Field) {
             cx.syn_error(syn::Error::new(
                 rule.span,
                 format!(
-                    "validation rule `{}` applies to {wanted}, but `{}` is `{}`",
+                    "validation rule `{}` applies to {wanted}, but `{}` is `{}`\nhelp: remove `{}`, or check this field with `custom = path::to_fn`",
                     rule.kind.name(),
                     field.ident,
-                    field.ty.to_token_stream()
+                    types::display(field.ty),
+                    rule.kind.name(),
                 ),
             ));
         }

@@ -23,6 +23,9 @@ pub struct FieldAttrs {
     pub skip_update: Option<Span>,
     /// Validation rules, in the order written.
     pub rules: Vec<Rule>,
+    /// True when an unknown key looked like `primary_key` (already reported), so a missing
+    /// primary key is not reported a second time.
+    pub misspelt_primary_key: bool,
 }
 
 impl FieldAttrs {
@@ -34,6 +37,7 @@ impl FieldAttrs {
         let mut sql_type = Once::new(SQL_TYPE);
         let mut skip_update = Once::new(SKIP_UPDATE);
         let mut rules = Vec::new();
+        let mut misspelt_primary_key = false;
         for attr in attrs.iter().filter(|a| a.path().is_ident(KYSERA)) {
             let result = attr.parse_nested_meta(|meta| {
                 let span = meta.path.span();
@@ -55,7 +59,8 @@ impl FieldAttrs {
                 } else if meta.path.is_ident(VALIDATE) {
                     parse_rules(cx, &meta, &mut rules)?;
                 } else {
-                    unknown(cx, &meta, "kysera field attribute", FIELD_KEYS)?;
+                    let suggestion = unknown(cx, &meta, "kysera field attribute", FIELD_KEYS)?;
+                    misspelt_primary_key |= suggestion == Some(PRIMARY_KEY);
                 }
                 Ok(())
             });
@@ -70,6 +75,7 @@ impl FieldAttrs {
             sql_type: sql_type.get().map(|(_, v)| v),
             skip_update: skip_update.get().map(|(s, _)| s),
             rules,
+            misspelt_primary_key,
         }
     }
 }

@@ -21,17 +21,18 @@ pub fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
-/// Records "unknown kysera attribute" with the valid keys listed, and skips its value.
-pub fn unknown(cx: &Ctxt, meta: &ParseNestedMeta, what: &str, valid: &[&str]) -> syn::Result<()> {
+/// Records "unknown kysera attribute" with a "did you mean" hint and the valid keys, skips
+/// its value, and returns the suggested key, if any.
+pub fn unknown(cx: &Ctxt, meta: &ParseNestedMeta, what: &str, valid: &[&'static str]) -> syn::Result<Option<&'static str>> {
     let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "?".into());
-    cx.error_spanned_by(
-        &meta.path,
-        format!(
-            "unknown {what} `{name}`\nhelp: expected one of {}",
-            symbol::one_of(valid)
-        ),
-    );
-    skip_value(meta)
+    let suggestion = symbol::closest(&name, valid);
+    let help = match suggestion {
+        Some(key) => format!("help: did you mean `{key}`?\nnote: expected one of {}", symbol::one_of(valid)),
+        None => format!("help: expected one of {}", symbol::one_of(valid)),
+    };
+    cx.error_spanned_by(&meta.path, format!("unknown {what} `{name}`\n{help}"));
+    skip_value(meta)?;
+    Ok(suggestion)
 }
 
 /// A value set at most once, remembering the token that set it for error spans.
@@ -49,7 +50,10 @@ impl<T> Once<T> {
     /// Sets the value, or records a duplicate error at `span`.
     pub fn set(&mut self, cx: &Ctxt, span: proc_macro2::Span, value: T) {
         if self.value.is_some() {
-            cx.syn_error(syn::Error::new(span, format!("duplicate kysera attribute `{}`", self.name)));
+            cx.syn_error(syn::Error::new(
+                span,
+                format!("duplicate kysera attribute `{0}`\nhelp: remove the second `{0}`", self.name),
+            ));
         } else {
             self.value = Some((span, value));
         }

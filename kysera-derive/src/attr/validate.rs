@@ -63,7 +63,7 @@ pub fn parse_rules(cx: &Ctxt, meta: &ParseNestedMeta, rules: &mut Vec<Rule>) -> 
         } else if rule.path.is_ident(REGEX) {
             let lit: syn::LitStr = rule.value()?.parse()?;
             if let Err(err) = regex_syntax::Parser::new().parse(&lit.value()) {
-                cx.error_spanned_by(&lit, format!("invalid regular expression: {err}"));
+                cx.error_spanned_by(&lit, regex_message(&lit.value(), &err));
             }
             RuleKind::Regex(lit)
         } else if rule.path.is_ident(CUSTOM) {
@@ -72,7 +72,10 @@ pub fn parse_rules(cx: &Ctxt, meta: &ParseNestedMeta, rules: &mut Vec<Rule>) -> 
             let (min, max) = parse_bounds(cx, &rule, |input| input.parse::<syn::LitInt>())?;
             if let (Some(a), Some(b)) = (&min, &max) {
                 if a.base10_parse::<u64>().ok() > b.base10_parse::<u64>().ok() {
-                    cx.error_spanned_by(b, "length `max` is smaller than `min`");
+                    cx.error_spanned_by(
+                        b,
+                        format!("length `max = {b}` is smaller than `min = {a}`\nhelp: no value could pass; `max` must be at least `min`"),
+                    );
                 }
             }
             RuleKind::Length { min, max }
@@ -80,7 +83,7 @@ pub fn parse_rules(cx: &Ctxt, meta: &ParseNestedMeta, rules: &mut Vec<Rule>) -> 
             let (min, max) = parse_bounds(cx, &rule, |input| input.parse::<syn::Expr>())?;
             RuleKind::Range { min, max }
         } else {
-            return unknown(cx, &rule, "validation rule", RULES);
+            return unknown(cx, &rule, "validation rule", RULES).map(drop);
         };
         rules.push(Rule { span, kind });
         Ok(())
@@ -94,8 +97,19 @@ fn parse_bounds<T>(
     parse: impl Fn(syn::parse::ParseStream) -> syn::Result<T>,
 ) -> syn::Result<(Option<T>, Option<T>)> {
     let name = rule.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+    let needs_bounds = format!("`{name}` needs a `min` or `max` bound\nhelp: write `{name}(min = 1, max = 100)`, or only one of the two");
     if !rule.input.peek(syn::token::Paren) {
-        cx.error_spanned_by(&rule.path, format!("`{name}` needs bounds\nhelp: write `{name}(min = 1, max = 100)`"));
+        cx.error_spanned_by(&rule.path, needs_bounds);
+        return Ok((None, None));
+    }
+    // syn rejects empty parentheses with a generic message; report `length()` like `length`.
+    let ahead = rule.input.fork();
+    let content;
+    syn::parenthesized!(content in ahead);
+    if content.is_empty() {
+        let _content;
+        syn::parenthesized!(_content in rule.input);
+        cx.error_spanned_by(&rule.path, needs_bounds);
         return Ok((None, None));
     }
     let mut min = None;
@@ -112,7 +126,21 @@ fn parse_bounds<T>(
         Ok(())
     })?;
     if min.is_none() && max.is_none() {
-        cx.error_spanned_by(&rule.path, format!("`{name}` needs `min`, `max` or both"));
+        cx.error_spanned_by(&rule.path, needs_bounds);
     }
     Ok((min, max))
+}
+
+/// "invalid regular expression `(`: unclosed group", without regex-syntax's multi-line
+/// rendering (which prints its own `error:` line inside ours).
+fn regex_message(pattern: &str, err: &regex_syntax::Error) -> String {
+    let (kind, offset) = match err {
+        regex_syntax::Error::Parse(e) => (e.kind().to_string(), e.span().start.offset),
+        regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.offset),
+        _ => (err.to_string(), 0),
+    };
+    let at = if pattern.chars().count() > 1 { format!(" at byte {offset}") } else { String::new() };
+    format!(
+        "invalid regular expression `{pattern}`: {kind}{at}\nhelp: see https://docs.rs/regex/latest/regex/#syntax"
+    )
 }

@@ -12,7 +12,6 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     let ident = input.create_ident();
     let model = input.ident;
     let table = input.table_path();
-    let derives = &input.forwarded_derives;
     let fields: Vec<_> = input.fields.iter().filter(|f| f.in_create()).collect();
     let defs = fields.iter().map(|f| {
         let (fvis, fident, fty, docs) = (f.vis, f.ident, f.ty, &f.docs);
@@ -23,7 +22,8 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     );
     let item = quote! {
         #[doc = #doc]
-        #[derive(#(#derives),*)]
+        // Column types are plain data (strings, numbers, dates, JSON): all Debug, Clone, PartialEq.
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
         #vis struct #ident {
             #(#defs)*
         }

@@ -13,7 +13,6 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     let ident = input.update_ident();
     let model = input.ident;
     let table = input.table_path();
-    let derives = &input.forwarded_derives;
     let fields: Vec<_> = input.fields.iter().filter(|f| f.in_update()).collect();
     let defs = fields.iter().map(|f| {
         let (fvis, fident, fty, docs) = (f.vis, f.ident, f.ty, &f.docs);
@@ -30,7 +29,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     );
     let item = quote! {
         #[doc = #doc]
-        #[derive(Default, #(#derives),*)]
+        #[derive(::core::default::Default, ::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
         #vis struct #ident {
             #(#defs)*
         }

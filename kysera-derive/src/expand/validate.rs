@@ -95,7 +95,7 @@ fn rule_calls(field: &Field) -> TokenStream {
                 let re = regex_fn(field, i);
                 quote_spanned!(span=> #rules::regex(__v, #re(), #name, &mut __errors);)
             }
-            RuleKind::Custom(path) => quote_spanned!(span=> #rules::custom(#path(__v), #name, &mut __errors);),
+            RuleKind::Custom(path) => quote_spanned!(span=> #rules::custom(__v, #path, #name, &mut __errors);),
         }
     });
     quote!(#(#calls)*)

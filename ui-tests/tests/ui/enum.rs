@@ -1,0 +1,9 @@
+use kysera::Repository;
+
+#[derive(Repository)]
+pub enum Status {
+    Active,
+    Banned,
+}
+
+fn main() {}

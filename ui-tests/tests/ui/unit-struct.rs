@@ -1,0 +1,6 @@
+use kysera::Repository;
+
+#[derive(Repository)]
+pub struct User;
+
+fn main() {}
