@@ -21,7 +21,9 @@ fn main() {
 }
 
 fn run() -> kysera::Result<()> {
-    let url = std::env::args().nth(1).unwrap_or_else(|| "sqlite://blog.db".to_string());
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "sqlite://blog.db".to_string());
     let db = Database::connect(&url)?;
     println!("connected to {} ({})", mask_password(&url), db.backend());
     db.conn()?.batch_execute(blog::schema(db.backend()))?;
@@ -34,7 +36,11 @@ fn run() -> kysera::Result<()> {
             name: "Ada Lovelace".into(),
             bio: Some("First programmer".into()),
         })?;
-        let grace = users.create(&NewUser { email: "grace@example.com".into(), name: "Grace Hopper".into(), bio: None })?;
+        let grace = users.create(&NewUser {
+            email: "grace@example.com".into(),
+            name: "Grace Hopper".into(),
+            bio: None,
+        })?;
         let drafts: Vec<NewPost> = (1..=25)
             .map(|n| NewPost {
                 author_id: ada.id,
@@ -45,38 +51,72 @@ fn run() -> kysera::Result<()> {
             })
             .collect();
         let created = posts.create_many(&drafts)?;
-        comments.create(&NewComment { post_id: created[0].id, author_id: grace.id, body: "Brilliant.".into() })?;
+        comments.create(&NewComment {
+            post_id: created[0].id,
+            author_id: grace.id,
+            body: "Brilliant.".into(),
+        })?;
         Ok::<_, kysera::Error>((ada, created[0].clone()))
     })?;
     println!("created {} (id {}) with {} posts", ada.name, ada.id, 25);
 
     let conn = db.conn()?;
     let posts = conn.repo::<Post>();
-    let read = posts.update(first_post.id, &PostUpdate { views: Some(42), ..Default::default() })?;
+    let read = posts.update(
+        first_post.id,
+        &PostUpdate {
+            views: Some(42),
+            ..Default::default()
+        },
+    )?;
     println!("post {:?} now has {} views", read.title, read.views);
 
     let page = posts.paginate(PageRequest::new(2, 10))?;
     println!(
         "page {}/{} of posts: {} items, total {}, has_next {}, has_prev {}",
-        page.page, page.total_pages, page.items.len(), page.total, page.has_next, page.has_prev
+        page.page,
+        page.total_pages,
+        page.items.len(),
+        page.total,
+        page.has_next,
+        page.has_prev
     );
     let published = posts.published_by(ada.id)?;
-    println!("{} published posts by {}; newest: {:?}", published.len(), ada.name, published[0].title);
+    println!(
+        "{} published posts by {}; newest: {:?}",
+        published.len(),
+        ada.name,
+        published[0].title
+    );
 
     // A second account with the same email: the database refuses, kysera says which field.
     let users = conn.repo::<User>();
-    match users.create(&NewUser { email: "ada@example.com".into(), name: "Impostor".into(), bio: None }) {
+    match users.create(&NewUser {
+        email: "ada@example.com".into(),
+        name: "Impostor".into(),
+        bio: None,
+    }) {
         Err(Error::UniqueViolation(v)) => println!(
             "unique violation as expected: field {:?}, constraint {:?}",
             v.field.as_deref().unwrap_or("?"),
-            v.constraint.as_deref().unwrap_or("(not reported by this backend)")
+            v.constraint
+                .as_deref()
+                .unwrap_or("(not reported by this backend)")
         ),
         other => println!("unexpected: {other:?}"),
     }
     // Invalid input never reaches the database; every failing field is listed.
-    if let Err(Error::Validation(errors)) = users.create(&NewUser { email: "nope".into(), name: String::new(), bio: None }) {
+    if let Err(Error::Validation(errors)) = users.create(&NewUser {
+        email: "nope".into(),
+        name: String::new(),
+        bio: None,
+    }) {
         println!("validation failed on {} fields: {errors}", errors.len());
     }
-    println!("users: {}, comments: {}", users.count()?, conn.repo::<Comment>().count()?);
+    println!(
+        "users: {}, comments: {}",
+        users.count()?,
+        conn.repo::<Comment>().count()?
+    );
     Ok(())
 }

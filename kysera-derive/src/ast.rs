@@ -104,8 +104,21 @@ impl<'a> Input<'a> {
                     Some(inner) => (inner, true),
                     None => (&field.ty, false),
                 };
-                let docs = field.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-                Some(Field { ident, vis: &field.vis, ty: &field.ty, inner_ty, nullable, attrs, column, docs })
+                let docs = field
+                    .attrs
+                    .iter()
+                    .filter(|a| a.path().is_ident("doc"))
+                    .collect();
+                Some(Field {
+                    ident,
+                    vis: &field.vis,
+                    ty: &field.ty,
+                    inner_ty,
+                    nullable,
+                    attrs,
+                    column,
+                    docs,
+                })
             })
             .collect::<Vec<_>>();
         if generic.is_some() {
@@ -136,7 +149,12 @@ impl<'a> Input<'a> {
         match &self.attrs.schema {
             Some(path) => path.clone(),
             None => {
-                let span = self.attrs.table.as_ref().map(|l| l.span()).unwrap_or_else(|| self.ident.span());
+                let span = self
+                    .attrs
+                    .table
+                    .as_ref()
+                    .map(|l| l.span())
+                    .unwrap_or_else(|| self.ident.span());
                 Ident::new(&self.table_name(), span).into()
             }
         }
@@ -144,7 +162,10 @@ impl<'a> Input<'a> {
 
     /// The primary-key field (validation guarantees exactly one before expansion).
     pub fn primary_key(&self) -> &Field<'a> {
-        self.fields.iter().find(|f| f.is_primary_key()).expect("checked by valid::check")
+        self.fields
+            .iter()
+            .find(|f| f.is_primary_key())
+            .expect("checked by valid::check")
     }
 
     /// `NewUser`.
@@ -161,7 +182,6 @@ impl<'a> Input<'a> {
     pub fn repository_ident(&self) -> Ident {
         format_ident!("{}Repository", self.ident)
     }
-
 }
 
 fn snake_case(name: &str) -> String {

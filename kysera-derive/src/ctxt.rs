@@ -14,7 +14,9 @@ pub struct Ctxt {
 impl Ctxt {
     /// A context ready to collect errors.
     pub fn new() -> Self {
-        Ctxt { errors: RefCell::new(Some(Vec::new())) }
+        Ctxt {
+            errors: RefCell::new(Some(Vec::new())),
+        }
     }
 
     /// Records an error spanning `tokens`.
@@ -24,7 +26,11 @@ impl Ctxt {
 
     /// Records a `syn::Error` as it is.
     pub fn syn_error(&self, err: syn::Error) {
-        self.errors.borrow_mut().as_mut().expect("Ctxt checked twice").push(err);
+        self.errors
+            .borrow_mut()
+            .as_mut()
+            .expect("Ctxt checked twice")
+            .push(err);
     }
 
     /// All recorded errors combined into one, or `Ok(())`.

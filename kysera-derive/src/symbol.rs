@@ -15,7 +15,14 @@ pub const COLUMN: &str = "column";
 pub const SQL_TYPE: &str = "sql_type";
 pub const SKIP_UPDATE: &str = "skip_update";
 pub const VALIDATE: &str = "validate";
-pub const FIELD_KEYS: &[&str] = &[PRIMARY_KEY, GENERATED, COLUMN, SQL_TYPE, SKIP_UPDATE, VALIDATE];
+pub const FIELD_KEYS: &[&str] = &[
+    PRIMARY_KEY,
+    GENERATED,
+    COLUMN,
+    SQL_TYPE,
+    SKIP_UPDATE,
+    VALIDATE,
+];
 
 // Validation rules.
 pub const EMAIL: &str = "email";

@@ -15,7 +15,9 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
     if last.ident != "Option" {
         return None;
     }
-    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     match args.args.first()? {
         GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner),
         _ => None,
@@ -57,11 +59,15 @@ fn last_ident(ty: &Type) -> Option<String> {
 
 fn is_vec_u8(ty: &Type) -> bool {
     let Type::Path(path) = ty else { return false };
-    let Some(last) = path.path.segments.last() else { return false };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
     if last.ident != "Vec" {
         return false;
     }
-    let PathArguments::AngleBracketed(args) = &last.arguments else { return false };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
     matches!(args.args.first(), Some(GenericArgument::Type(inner)) if last_ident(inner).as_deref() == Some("u8"))
 }
 
@@ -106,15 +112,22 @@ pub enum Kind {
 pub fn kind(ty: &Type) -> Kind {
     match last_ident(ty).as_deref() {
         Some("String" | "str") => Kind::Text,
-        Some("i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
-            | "u128" | "usize" | "f32" | "f64") => Kind::Number,
+        Some(
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+            | "usize" | "f32" | "f64",
+        ) => Kind::Number,
         Some("Vec") => Kind::List,
-        Some("bool" | "NaiveDateTime" | "NaiveDate" | "NaiveTime" | "DateTime" | "Value" | "Uuid") => Kind::Other,
+        Some(
+            "bool" | "NaiveDateTime" | "NaiveDate" | "NaiveTime" | "DateTime" | "Value" | "Uuid",
+        ) => Kind::Other,
         _ => Kind::Unknown,
     }
 }
 
 /// True for integer types MySQL's `LAST_INSERT_ID()` can be converted into.
 pub fn is_insert_id_integer(ty: &Type) -> bool {
-    matches!(last_ident(ty).as_deref(), Some("i16" | "i32" | "i64" | "u16" | "u32" | "u64"))
+    matches!(
+        last_ident(ty).as_deref(),
+        Some("i16" | "i32" | "i64" | "u16" | "u32" | "u64")
+    )
 }

@@ -59,8 +59,14 @@ fn check_primary_key(cx: &Ctxt, input: &Input) {
 // Two fields mapped to one column would make INSERT and UPDATE name the column twice.
 fn check_columns_unique(cx: &Ctxt, input: &Input) {
     for (i, field) in input.fields.iter().enumerate() {
-        if input.fields[..i].iter().any(|earlier| earlier.column == field.column) {
-            cx.error_spanned_by(field.ident, format!("column `{}` is mapped by two fields", field.column));
+        if input.fields[..i]
+            .iter()
+            .any(|earlier| earlier.column == field.column)
+        {
+            cx.error_spanned_by(
+                field.ident,
+                format!("column `{}` is mapped by two fields", field.column),
+            );
         }
     }
 }

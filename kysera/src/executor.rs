@@ -35,7 +35,10 @@ impl std::fmt::Debug for Conn {
 impl Conn {
     pub(crate) fn pooled(conn: r2d2::PooledConnection<ConnectionManager>) -> Self {
         let backend = conn.backend();
-        Conn { inner: RefCell::new(Holder::Pooled(conn)), backend }
+        Conn {
+            inner: RefCell::new(Holder::Pooled(conn)),
+            backend,
+        }
     }
 
     /// Opens a single connection without a pool (scripts, tests, tools).
@@ -46,7 +49,10 @@ impl Conn {
     /// Wraps a connection you opened yourself.
     pub fn from_connection(conn: AnyConnection) -> Self {
         let backend = conn.backend();
-        Conn { inner: RefCell::new(Holder::Owned(conn)), backend }
+        Conn {
+            inner: RefCell::new(Holder::Owned(conn)),
+            backend,
+        }
     }
 
     /// The backend this connection talks to.
@@ -78,16 +84,18 @@ impl Conn {
             .map_err(|e| self.error(e))?;
         match f(self) {
             Ok(value) => {
-                self.with_connection(|c| dispatch!(c, c => AnsiTransactionManager::commit_transaction(c)))?
-                    .map_err(|e| self.error(e))?;
+                self.with_connection(
+                    |c| dispatch!(c, c => AnsiTransactionManager::commit_transaction(c)),
+                )?
+                .map_err(|e| self.error(e))?;
                 Ok(value)
             }
             Err(err) => {
                 // The closure's error is what the caller needs; a failed rollback leaves the
                 // connection marked broken, and the pool discards it.
-                let _ = self.with_connection(|c| {
-                    dispatch!(c, c => AnsiTransactionManager::rollback_transaction(c))
-                });
+                let _ = self.with_connection(
+                    |c| dispatch!(c, c => AnsiTransactionManager::rollback_transaction(c)),
+                );
                 Err(err)
             }
         }
@@ -95,14 +103,18 @@ impl Conn {
 
     /// True while a transaction (or savepoint) is open on this connection.
     pub fn in_transaction(&self) -> bool {
-        self.with_connection(|c| c.transaction_depth() > 0).unwrap_or(true)
+        self.with_connection(|c| c.transaction_depth() > 0)
+            .unwrap_or(true)
     }
 
     /// Lends the underlying connection to `f`, for Diesel code that needs `&mut` access.
     ///
     /// Fails with [`Error::ConnectionBusy`] if called again from inside `f`.
     pub fn with_connection<R>(&self, f: impl FnOnce(&mut AnyConnection) -> R) -> Result<R> {
-        let mut holder = self.inner.try_borrow_mut().map_err(|_| Error::ConnectionBusy)?;
+        let mut holder = self
+            .inner
+            .try_borrow_mut()
+            .map_err(|_| Error::ConnectionBusy)?;
         let conn: &mut AnyConnection = match &mut *holder {
             Holder::Pooled(pooled) => pooled,
             Holder::Owned(owned) => owned,
@@ -128,7 +140,8 @@ impl Conn {
     /// # Ok(()) }
     /// ```
     pub fn load<'q, U, Q: Loadable<'q, U>>(&self, query: Q) -> Result<Vec<U>> {
-        self.with_connection(|c| dispatch!(c, c => diesel::RunQueryDsl::load(query, c)))?.map_err(|e| self.error(e))
+        self.with_connection(|c| dispatch!(c, c => diesel::RunQueryDsl::load(query, c)))?
+            .map_err(|e| self.error(e))
     }
 
     /// Loads the first row of a Diesel query, or `None`.
@@ -137,16 +150,26 @@ impl Conn {
         Q: diesel::query_dsl::methods::LimitDsl,
         diesel::dsl::Limit<Q>: Loadable<'q, U>,
     {
-        Ok(self.load(diesel::query_dsl::methods::LimitDsl::limit(query, 1))?.into_iter().next())
+        Ok(self
+            .load(diesel::query_dsl::methods::LimitDsl::limit(query, 1))?
+            .into_iter()
+            .next())
     }
 
     /// Executes a Diesel statement (insert, update, delete) and returns the affected row count.
     pub fn execute<Q: Executable>(&self, query: Q) -> Result<usize> {
         use diesel::query_dsl::methods::ExecuteDsl;
-        self.with_connection(|c| dispatch!(c, c => ExecuteDsl::execute(query, c)))?.map_err(|e| self.error(e))
+        self.with_connection(|c| dispatch!(c, c => ExecuteDsl::execute(query, c)))?
+            .map_err(|e| self.error(e))
     }
 
     fn error(&self, err: diesel::result::Error) -> Error {
-        crate::error::from_diesel(err, &ErrorContext { backend: Some(self.backend), ..Default::default() })
+        crate::error::from_diesel(
+            err,
+            &ErrorContext {
+                backend: Some(self.backend),
+                ..Default::default()
+            },
+        )
     }
 }

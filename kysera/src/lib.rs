@@ -65,7 +65,7 @@ pub use diesel;
 /// Everything a typical user of kysera needs in scope.
 pub mod prelude {
     pub use crate::{Conn, Database, Error, Model, Page, PageRequest, Repo, Validate};
+    pub use diesel::prelude::*;
     #[cfg(feature = "derive")]
     pub use kysera_derive::Repository;
-    pub use diesel::prelude::*;
 }

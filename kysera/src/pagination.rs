@@ -25,7 +25,9 @@ impl PageRequest {
             return Err(Error::InvalidArgument("page numbers start at 1".into()));
         }
         if self.limit == 0 {
-            return Err(Error::InvalidArgument("page limit must be at least 1".into()));
+            return Err(Error::InvalidArgument(
+                "page limit must be at least 1".into(),
+            ));
         }
         let offset = (self.page - 1)
             .checked_mul(self.limit)
@@ -96,14 +98,22 @@ mod tests {
         let last = Page::new(vec![5], PageRequest::new(3, 2), 5);
         assert_eq!((last.has_next, last.has_prev), (false, true));
         let empty: Page<i32> = Page::new(vec![], PageRequest::new(1, 10), 0);
-        assert_eq!((empty.total_pages, empty.has_next, empty.has_prev), (0, false, false));
+        assert_eq!(
+            (empty.total_pages, empty.has_next, empty.has_prev),
+            (0, false, false)
+        );
     }
 
     #[test]
     fn rejects_bad_requests() {
         assert!(PageRequest::new(0, 10).offset_and_limit().is_err());
         assert!(PageRequest::new(1, 0).offset_and_limit().is_err());
-        assert!(PageRequest::new(u64::MAX, u64::MAX).offset_and_limit().is_err());
-        assert_eq!(PageRequest::new(3, 20).offset_and_limit().unwrap(), (40, 20));
+        assert!(PageRequest::new(u64::MAX, u64::MAX)
+            .offset_and_limit()
+            .is_err());
+        assert_eq!(
+            PageRequest::new(3, 20).offset_and_limit().unwrap(),
+            (40, 20)
+        );
     }
 }

@@ -33,7 +33,12 @@ macro_rules! per_backend_bound {
     };
 }
 
-per_backend_bound!("sqlite", diesel::SqliteConnection, SqliteLoad, SqliteExecute);
+per_backend_bound!(
+    "sqlite",
+    diesel::SqliteConnection,
+    SqliteLoad,
+    SqliteExecute
+);
 per_backend_bound!("postgres", diesel::PgConnection, PgLoad, PgExecute);
 per_backend_bound!("mysql", diesel::MysqlConnection, MysqlLoad, MysqlExecute);
 

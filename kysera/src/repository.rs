@@ -49,7 +49,11 @@ impl<M> std::fmt::Debug for Repo<'_, M> {
 impl<'c, M: Model> Repo<'c, M> {
     /// The repository of `M` on `conn`, validating reads per `KYSERA_VALIDATION_MODE`.
     pub fn new(conn: &'c Conn) -> Self {
-        Repo { conn, validation: ValidationMode::from_env(), model: PhantomData }
+        Repo {
+            conn,
+            validation: ValidationMode::from_env(),
+            model: PhantomData,
+        }
     }
 
     /// The connection this repository runs on.
@@ -90,7 +94,10 @@ impl<'c, M: Model> Repo<'c, M> {
     }
 
     fn not_found(&self, id: &M::Id) -> Error {
-        Error::NotFound { table: M::TABLE_NAME.to_string(), key: format!("{id:?}") }
+        Error::NotFound {
+            table: M::TABLE_NAME.to_string(),
+            key: format!("{id:?}"),
+        }
     }
 
     /// Runs `f` on the underlying connection and classifies its error for this table.
@@ -153,11 +160,10 @@ impl<'c, M: Supported> Repo<'c, M> {
     /// The rows whose keys are in `ids`, ordered by key (missing keys are skipped); one
     /// statement per 10,000 keys.
     pub fn find_by_ids(&self, ids: &[M::Id]) -> Result<Vec<M>> {
-        let mut rows = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut rows = concat_chunks(ids.chunks(IDS_PER_STATEMENT), |chunk| {
             let keys = chunk.to_vec();
-            rows.extend(self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::find_by_ids(c, keys)))?);
-        }
+            self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::find_by_ids(c, keys)))
+        })?;
         if ids.len() > IDS_PER_STATEMENT {
             crate::ops::sort_by_key_order(&mut rows);
         }
@@ -175,12 +181,14 @@ impl<'c, M: Supported> Repo<'c, M> {
     pub fn find_by<'q, Col, V>(&self, column: Col, value: V) -> Result<Vec<M>>
     where
         Col: diesel::ExpressionMethods,
-        <Col as diesel::Expression>::SqlType: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+        <Col as diesel::Expression>::SqlType:
+            diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
         V: diesel::expression::AsExpression<<Col as diesel::Expression>::SqlType>,
         M::Table: FilterDsl<dsl::Eq<Col, V>>,
         Filter<M::Table, dsl::Eq<Col, V>>: SelectDsl<M::Selection>,
         Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>: OrderDsl<M::PrimaryKey>,
-        Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>: Loadable<'q, M>,
+        Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>:
+            Loadable<'q, M>,
     {
         let query = M::Table::default()
             .filter(column.eq(value))
@@ -193,13 +201,16 @@ impl<'c, M: Supported> Repo<'c, M> {
     pub fn find_one_by<'q, Col, V>(&self, column: Col, value: V) -> Result<Option<M>>
     where
         Col: diesel::ExpressionMethods,
-        <Col as diesel::Expression>::SqlType: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+        <Col as diesel::Expression>::SqlType:
+            diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
         V: diesel::expression::AsExpression<<Col as diesel::Expression>::SqlType>,
         M::Table: FilterDsl<dsl::Eq<Col, V>>,
         Filter<M::Table, dsl::Eq<Col, V>>: SelectDsl<M::Selection>,
         Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>: OrderDsl<M::PrimaryKey>,
-        Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>: diesel::query_dsl::methods::LimitDsl,
-        dsl::Limit<Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>>: Loadable<'q, M>,
+        Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>:
+            diesel::query_dsl::methods::LimitDsl,
+        dsl::Limit<Order<Select<Filter<M::Table, dsl::Eq<Col, V>>, M::Selection>, M::PrimaryKey>>:
+            Loadable<'q, M>,
     {
         let query = M::Table::default()
             .filter(column.eq(value))
@@ -245,11 +256,9 @@ impl<'c, M: Supported> Repo<'c, M> {
         let chunk = self.chunk_rows(M::INSERT_BINDS);
         let atomic = rows.len() > chunk || self.conn.backend() == BackendKind::Mysql;
         self.atomically(atomic, || {
-            let mut created = Vec::with_capacity(rows.len());
-            for part in rows.chunks(chunk) {
-                created.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::insert_chunk(c, part)))?);
-            }
-            Ok(created)
+            concat_chunks(rows.chunks(chunk), |part| {
+                self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::insert_chunk(c, part)))
+            })
         })
     }
 
@@ -283,12 +292,13 @@ impl<'c, M: Supported> Repo<'c, M> {
         }
         let atomic = ids.len() > IDS_PER_STATEMENT || self.conn.backend() == BackendKind::Mysql;
         self.atomically(atomic, || {
-            let mut rows = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let mut rows = concat_chunks(ids.chunks(IDS_PER_STATEMENT), |chunk| {
                 let keys = chunk.to_vec();
-                rows.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_ids(c, keys, patch)))?);
+                self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_ids(c, keys, patch)))
+            })?;
+            if ids.len() > IDS_PER_STATEMENT {
+                crate::ops::sort_by_key_order(&mut rows);
             }
-            crate::ops::sort_by_key_order(&mut rows);
             Ok(rows)
         })
     }
@@ -311,16 +321,15 @@ impl<'c, M: Supported> Repo<'c, M> {
         let chunk = self.chunk_rows(binds_per_row).min(IDS_PER_STATEMENT);
         let atomic = rows.len() > chunk || self.conn.backend() == BackendKind::Mysql;
         self.atomically(atomic, || {
-            let mut updated = Vec::with_capacity(rows.len());
-            for part in rows.chunks(chunk) {
-                if part.iter().all(|(_, patch)| patch.is_empty()) {
-                    continue;
-                }
-                updated.extend(
-                    self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::bulk_update_chunk(c, part)))?,
-                );
+            let parts = rows
+                .chunks(chunk)
+                .filter(|part| !part.iter().all(|(_, patch)| patch.is_empty()));
+            let mut updated = concat_chunks(parts, |part| {
+                self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::bulk_update_chunk(c, part)))
+            })?;
+            if rows.len() > chunk {
+                crate::ops::sort_by_key_order(&mut updated);
             }
-            crate::ops::sort_by_key_order(&mut updated);
             Ok(updated)
         })
     }
@@ -328,7 +337,8 @@ impl<'c, M: Supported> Repo<'c, M> {
     /// Deletes the row with key `id`, or fails with [`Error::NotFound`].
     pub fn delete(&self, id: M::Id) -> Result<()> {
         let key = id.clone();
-        let deleted = self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::delete_ids(c, vec![id])))?;
+        let deleted =
+            self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::delete_ids(c, vec![id])))?;
         if deleted == 0 {
             return Err(self.not_found(&key));
         }
@@ -341,7 +351,8 @@ impl<'c, M: Supported> Repo<'c, M> {
             let mut deleted = 0u64;
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let keys = chunk.to_vec();
-                deleted += self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::delete_ids(c, keys)))? as u64;
+                deleted +=
+                    self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::delete_ids(c, keys)))? as u64;
             }
             Ok(deleted)
         })
@@ -368,8 +379,28 @@ impl<'c, M: Supported> Repo<'c, M> {
         Q: diesel::query_dsl::methods::LimitDsl,
         dsl::Limit<Q>: Loadable<'q, M>,
     {
-        Ok(self.load(diesel::query_dsl::methods::LimitDsl::limit(query, 1))?.into_iter().next())
+        Ok(self
+            .load(diesel::query_dsl::methods::LimitDsl::limit(query, 1))?
+            .into_iter()
+            .next())
     }
+}
+
+/// Runs `f` on each chunk and joins the results in chunk order. The first chunk's vector is
+/// kept, so the usual single-chunk call returns Diesel's vector without copying it.
+fn concat_chunks<C, T>(
+    chunks: impl Iterator<Item = C>,
+    mut f: impl FnMut(C) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let mut joined: Option<Vec<T>> = None;
+    for chunk in chunks {
+        let part = f(chunk)?;
+        match &mut joined {
+            None => joined = Some(part),
+            Some(all) => all.extend(part),
+        }
+    }
+    Ok(joined.unwrap_or_default())
 }
 
 fn validate_all<T: Validate>(rows: &[T]) -> Result<()> {
@@ -405,4 +436,3 @@ repo_set!(A, B, C, D, E);
 repo_set!(A, B, C, D, E, F);
 repo_set!(A, B, C, D, E, F, G);
 repo_set!(A, B, C, D, E, F, G, H);
-

@@ -56,10 +56,16 @@ impl TestDb {
                         "{backend} test server unreachable at {}: {e}\n\
                          start it, or point {} at a reachable server",
                         kysera::mask_password(&server),
-                        if backend == BackendKind::Postgres { "KYSERA_TEST_POSTGRES_URL" } else { "KYSERA_TEST_MYSQL_URL" }
+                        if backend == BackendKind::Postgres {
+                            "KYSERA_TEST_POSTGRES_URL"
+                        } else {
+                            "KYSERA_TEST_MYSQL_URL"
+                        }
                     )
                 });
-                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
                 let url = with_database(&server, &name);
                 let drop = if backend == BackendKind::Postgres {
                     format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -69,10 +75,24 @@ impl TestDb {
                 (url, Some((server, drop)), None)
             }
         };
-        let db = Database::connect_with(&url, PoolConfig { max_size: 4, ..PoolConfig::default() })
-            .unwrap_or_else(|e| panic!("connect to test database on {backend}: {e}"));
-        db.conn().and_then(|c| c.batch_execute(schema)).expect("create schema");
-        TestDb { db, url, backend, drop_sql, _dir: dir }
+        let db = Database::connect_with(
+            &url,
+            PoolConfig {
+                max_size: 4,
+                ..PoolConfig::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("connect to test database on {backend}: {e}"));
+        db.conn()
+            .and_then(|c| c.batch_execute(schema))
+            .expect("create schema");
+        TestDb {
+            db,
+            url,
+            backend,
+            drop_sql,
+            _dir: dir,
+        }
     }
 
     /// The backend under test.
@@ -97,7 +117,10 @@ impl Drop for TestDb {
 }
 
 fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() % 1_000_000).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000)
+        .unwrap_or(0)
 }
 
 /// `server` with its database path replaced by `database`.
@@ -107,7 +130,10 @@ fn with_database(server: &str, database: &str) -> String {
         None => (server, String::new()),
     };
     let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[authority_start..].find('/').map(|i| i + authority_start).unwrap_or(base.len());
+    let path_start = base[authority_start..]
+        .find('/')
+        .map(|i| i + authority_start)
+        .unwrap_or(base.len());
     format!("{}/{database}{query}", &base[..path_start])
 }
 
@@ -122,7 +148,8 @@ impl StatementLog {
     pub fn attach(conn: &Conn) -> Self {
         let log = StatementLog::default();
         let sink = log.clone();
-        conn.with_connection(|c: &mut AnyConnection| c.set_instrumentation(sink)).expect("connection free");
+        conn.with_connection(|c: &mut AnyConnection| c.set_instrumentation(sink))
+            .expect("connection free");
         log
     }
 
@@ -137,9 +164,16 @@ impl StatementLog {
             .into_iter()
             .filter(|sql| {
                 let head = sql.trim_start().to_ascii_uppercase();
-                !["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "START TRANSACTION"]
-                    .iter()
-                    .any(|k| head.starts_with(k))
+                ![
+                    "BEGIN",
+                    "COMMIT",
+                    "ROLLBACK",
+                    "SAVEPOINT",
+                    "RELEASE",
+                    "START TRANSACTION",
+                ]
+                .iter()
+                .any(|k| head.starts_with(k))
             })
             .collect()
     }
@@ -148,7 +182,10 @@ impl StatementLog {
 impl Instrumentation for StatementLog {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
-            self.statements.lock().expect("log lock").push(query.to_string());
+            self.statements
+                .lock()
+                .expect("log lock")
+                .push(query.to_string());
         }
     }
 }
@@ -176,8 +213,17 @@ macro_rules! all_backends {
 mod tests {
     #[test]
     fn replaces_database_in_url() {
-        assert_eq!(super::with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-        assert_eq!(super::with_database("mysql://root@h/test?a=b", "x"), "mysql://root@h/x?a=b");
-        assert_eq!(super::with_database("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::with_database("mysql://root@h/test?a=b", "x"),
+            "mysql://root@h/x?a=b"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
     }
 }

@@ -10,7 +10,13 @@ fn schema(backend: BackendKind) -> &'static str {
 }
 
 fn post_by(author_id: i64) -> NewPost {
-    NewPost { author_id, title: "t".into(), body: "b".into(), published: false, views: 0 }
+    NewPost {
+        author_id,
+        title: "t".into(),
+        body: "b".into(),
+        published: false,
+        views: 0,
+    }
 }
 
 all_backends! {

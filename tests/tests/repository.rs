@@ -10,12 +10,19 @@ fn schema(backend: BackendKind) -> &'static str {
 }
 
 fn new_user(n: usize) -> NewUser {
-    NewUser { email: format!("user{n}@example.com"), name: format!("User {n}"), bio: None }
+    NewUser {
+        email: format!("user{n}@example.com"),
+        name: format!("User {n}"),
+        bio: None,
+    }
 }
 
 fn seed_users(db: &TestDb, n: usize) -> Vec<User> {
     let rows: Vec<NewUser> = (0..n).map(new_user).collect();
-    db.conn().repo::<User>().create_many(&rows).expect("seed users")
+    db.conn()
+        .repo::<User>()
+        .create_many(&rows)
+        .expect("seed users")
 }
 
 all_backends! {

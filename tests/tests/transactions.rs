@@ -9,7 +9,11 @@ fn schema(backend: BackendKind) -> &'static str {
 }
 
 fn ada() -> NewUser {
-    NewUser { email: "ada@example.com".into(), name: "Ada".into(), bio: None }
+    NewUser {
+        email: "ada@example.com".into(),
+        name: "Ada".into(),
+        bio: None,
+    }
 }
 
 #[derive(Debug)]

@@ -24,7 +24,10 @@ impl Container {
                 if meta.path.is_ident(TABLE) {
                     let lit: syn::LitStr = meta.value()?.parse()?;
                     if !is_identifier(&lit.value()) {
-                        cx.error_spanned_by(&lit, "table name must be a valid identifier (letters, digits, `_`)");
+                        cx.error_spanned_by(
+                            &lit,
+                            "table name must be a valid identifier (letters, digits, `_`)",
+                        );
                     }
                     table.set(cx, meta.path.span(), lit);
                 } else if meta.path.is_ident(SCHEMA) {
@@ -39,7 +42,10 @@ impl Container {
                 cx.syn_error(err);
             }
         }
-        Container { table: table.get().map(|(_, v)| v), schema: schema.get().map(|(_, v)| v) }
+        Container {
+            table: table.get().map(|(_, v)| v),
+            schema: schema.get().map(|(_, v)| v),
+        }
     }
 }
 

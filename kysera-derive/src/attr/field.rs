@@ -50,7 +50,10 @@ impl FieldAttrs {
                 } else if meta.path.is_ident(COLUMN) {
                     let lit: syn::LitStr = meta.value()?.parse()?;
                     if !super::container::is_identifier(&lit.value()) {
-                        cx.error_spanned_by(&lit, "column name must be a valid identifier (letters, digits, `_`)");
+                        cx.error_spanned_by(
+                            &lit,
+                            "column name must be a valid identifier (letters, digits, `_`)",
+                        );
                     }
                     column.set(cx, span, lit);
                 } else if meta.path.is_ident(SQL_TYPE) {

@@ -23,11 +23,23 @@ pub fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 
 /// Records "unknown kysera attribute" with a "did you mean" hint and the valid keys, skips
 /// its value, and returns the suggested key, if any.
-pub fn unknown(cx: &Ctxt, meta: &ParseNestedMeta, what: &str, valid: &[&'static str]) -> syn::Result<Option<&'static str>> {
-    let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "?".into());
+pub fn unknown(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    what: &str,
+    valid: &[&'static str],
+) -> syn::Result<Option<&'static str>> {
+    let name = meta
+        .path
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_else(|| "?".into());
     let suggestion = symbol::closest(&name, valid);
     let help = match suggestion {
-        Some(key) => format!("help: did you mean `{key}`?\nnote: expected one of {}", symbol::one_of(valid)),
+        Some(key) => format!(
+            "help: did you mean `{key}`?\nnote: expected one of {}",
+            symbol::one_of(valid)
+        ),
         None => format!("help: expected one of {}", symbol::one_of(valid)),
     };
     cx.error_spanned_by(&meta.path, format!("unknown {what} `{name}`\n{help}"));
@@ -52,7 +64,10 @@ impl<T> Once<T> {
         if self.value.is_some() {
             cx.syn_error(syn::Error::new(
                 span,
-                format!("duplicate kysera attribute `{0}`\nhelp: remove the second `{0}`", self.name),
+                format!(
+                    "duplicate kysera attribute `{0}`\nhelp: remove the second `{0}`",
+                    self.name
+                ),
             ));
         } else {
             self.value = Some((span, value));

@@ -24,9 +24,15 @@ pub enum RuleKind {
     /// An absolute URL.
     Url,
     /// Length bounds (characters for text, elements for lists).
-    Length { min: Option<syn::LitInt>, max: Option<syn::LitInt> },
+    Length {
+        min: Option<syn::LitInt>,
+        max: Option<syn::LitInt>,
+    },
     /// Numeric bounds, inclusive; any expression of the field's type.
-    Range { min: Option<syn::Expr>, max: Option<syn::Expr> },
+    Range {
+        min: Option<Box<syn::Expr>>,
+        max: Option<Box<syn::Expr>>,
+    },
     /// A regular expression the value must match (checked at compile time).
     Regex(syn::LitStr),
     /// Not empty (whitespace-only text counts as empty).
@@ -80,7 +86,7 @@ pub fn parse_rules(cx: &Ctxt, meta: &ParseNestedMeta, rules: &mut Vec<Rule>) -> 
             }
             RuleKind::Length { min, max }
         } else if rule.path.is_ident(RANGE) {
-            let (min, max) = parse_bounds(cx, &rule, |input| input.parse::<syn::Expr>())?;
+            let (min, max) = parse_bounds(cx, &rule, |input| input.parse::<syn::Expr>().map(Box::new))?;
             RuleKind::Range { min, max }
         } else {
             return unknown(cx, &rule, "validation rule", RULES).map(drop);
@@ -96,7 +102,11 @@ fn parse_bounds<T>(
     rule: &ParseNestedMeta,
     parse: impl Fn(syn::parse::ParseStream) -> syn::Result<T>,
 ) -> syn::Result<(Option<T>, Option<T>)> {
-    let name = rule.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+    let name = rule
+        .path
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default();
     let needs_bounds = format!("`{name}` needs a `min` or `max` bound\nhelp: write `{name}(min = 1, max = 100)`, or only one of the two");
     if !rule.input.peek(syn::token::Paren) {
         cx.error_spanned_by(&rule.path, needs_bounds);
@@ -120,7 +130,10 @@ fn parse_bounds<T>(
         } else if bound.path.is_ident("max") {
             max = Some(parse(bound.value()?)?);
         } else {
-            cx.error_spanned_by(&bound.path, format!("unknown bound in `{name}`\nhelp: expected `min` or `max`"));
+            cx.error_spanned_by(
+                &bound.path,
+                format!("unknown bound in `{name}`\nhelp: expected `min` or `max`"),
+            );
             skip_value(&bound)?;
         }
         Ok(())
@@ -139,7 +152,11 @@ fn regex_message(pattern: &str, err: &regex_syntax::Error) -> String {
         regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.offset),
         _ => (err.to_string(), 0),
     };
-    let at = if pattern.chars().count() > 1 { format!(" at byte {offset}") } else { String::new() };
+    let at = if pattern.chars().count() > 1 {
+        format!(" at byte {offset}")
+    } else {
+        String::new()
+    };
     format!(
         "invalid regular expression `{pattern}`: {kind}{at}\nhelp: see https://docs.rs/regex/latest/regex/#syntax"
     )

@@ -28,7 +28,8 @@ pub fn expand(input: &Input) -> TokenStream {
     let column_infos = input.fields.iter().map(|f| {
         let field = f.ident.to_string();
         let column = super::column_name(input, f);
-        let (nullable, primary_key, generated) = (f.nullable, f.is_primary_key(), f.attrs.generated.is_some());
+        let (nullable, primary_key, generated) =
+            (f.nullable, f.is_primary_key(), f.attrs.generated.is_some());
         quote! {
             ::kysera::__private::ColumnInfo {
                 field: #field, column: #column, nullable: #nullable,
@@ -45,7 +46,10 @@ pub fn expand(input: &Input) -> TokenStream {
     let from_insert_id = if key_generated && types::is_insert_id_integer(key_ty) {
         quote!(<#key_ty as ::kysera::__private::FromInsertId>::from_insert_id(insert_id))
     } else {
-        quote!({ let _ = insert_id; ::core::option::Option::None })
+        quote!({
+            let _ = insert_id;
+            ::core::option::Option::None
+        })
     };
     let validate = impl_validate(model, input.fields.iter(), Shape::Plain);
     let regexes = regex_statics(input);

@@ -5,7 +5,6 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ast::Input;
-use crate::types::{self, Kind};
 
 /// The struct definition and inherent methods (public) and its trait impls (private).
 pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
@@ -17,7 +16,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
         .fields
         .iter()
         // The key has find_by_id; JSON has no equality operator on PostgreSQL.
-        .filter(|f| !f.is_primary_key() && !(types::kind(f.inner_ty) == Kind::Other && is_json(f.inner_ty)))
+        .filter(|f| !f.is_primary_key() && !is_json(f.inner_ty))
         .map(|f| {
             let (column, inner) = (&f.column, f.inner_ty);
             let find_by = format_ident!("find_by_{}", f.ident);

@@ -14,7 +14,11 @@ pub fn expand(input: &Input) -> TokenStream {
     }
     let table = input.table_path();
     let key = &input.primary_key().column;
-    let doc = format!("The `{}` table of [`{}`], as Diesel sees it.", input.table_name(), input.ident);
+    let doc = format!(
+        "The `{}` table of [`{}`], as Diesel sees it.",
+        input.table_name(),
+        input.ident
+    );
     let columns = input.fields.iter().map(|field| {
         let column = &field.column;
         let sql_type = match &field.attrs.sql_type {
@@ -22,10 +26,18 @@ pub fn expand(input: &Input) -> TokenStream {
             // `valid::check` rejected types without a mapping, so this always succeeds.
             None => types::portable_sql_type(field.inner_ty).unwrap_or_else(|| quote!(Text)),
         };
-        let sql_type = if field.nullable { quote!(Nullable<#sql_type>) } else { sql_type };
+        let sql_type = if field.nullable {
+            quote!(Nullable<#sql_type>)
+        } else {
+            sql_type
+        };
         let docs = &field.docs;
         let doc = format!("The `{column}` column (field `{}`).", field.ident);
-        let docs = if docs.is_empty() { quote!(#[doc = #doc]) } else { quote!(#(#docs)*) };
+        let docs = if docs.is_empty() {
+            quote!(#[doc = #doc])
+        } else {
+            quote!(#(#docs)*)
+        };
         quote_spanned!(field.ty.span()=> #docs #column -> #sql_type,)
     });
     quote! {

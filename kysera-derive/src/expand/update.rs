@@ -21,7 +21,11 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
         } else {
             "`None`: leave unchanged; `Some(v)`: set `v`."
         };
-        let separator = if docs.is_empty() { quote!() } else { quote!(#[doc = ""]) };
+        let separator = if docs.is_empty() {
+            quote!()
+        } else {
+            quote!(#[doc = ""])
+        };
         quote!(#(#docs)* #separator #[doc = #doc] #fvis #fident: ::core::option::Option<#fty>,)
     });
     let doc = format!(

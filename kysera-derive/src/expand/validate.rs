@@ -25,23 +25,34 @@ fn regex_fn(field: &Field, index: usize) -> Ident {
 /// One `fn` per `regex = "..."` rule, compiling the pattern once per process.
 pub fn regex_statics(input: &Input) -> TokenStream {
     let fns = input.fields.iter().flat_map(|field| {
-        field.attrs.rules.iter().enumerate().filter_map(move |(i, rule)| {
-            let RuleKind::Regex(pattern) = &rule.kind else { return None };
-            let name = regex_fn(field, i);
-            Some(quote! {
-                fn #name() -> &'static ::kysera::__private::Regex {
-                    static RE: ::kysera::__private::OnceLock<::kysera::__private::Regex> =
-                        ::kysera::__private::OnceLock::new();
-                    RE.get_or_init(|| ::kysera::__private::rules::compile(#pattern))
-                }
+        field
+            .attrs
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, rule)| {
+                let RuleKind::Regex(pattern) = &rule.kind else {
+                    return None;
+                };
+                let name = regex_fn(field, i);
+                Some(quote! {
+                    fn #name() -> &'static ::kysera::__private::Regex {
+                        static RE: ::kysera::__private::OnceLock<::kysera::__private::Regex> =
+                            ::kysera::__private::OnceLock::new();
+                        RE.get_or_init(|| ::kysera::__private::rules::compile(#pattern))
+                    }
+                })
             })
-        })
     });
     quote!(#(#fns)*)
 }
 
 /// `impl Validate for #ty`, checking `fields` held in `shape`.
-pub fn impl_validate<'a>(ty: &Ident, fields: impl Iterator<Item = &'a Field<'a>>, shape: Shape) -> TokenStream {
+pub fn impl_validate<'a>(
+    ty: &Ident,
+    fields: impl Iterator<Item = &'a Field<'a>>,
+    shape: Shape,
+) -> TokenStream {
     let checks = fields.filter(|f| !f.attrs.rules.is_empty()).map(|field| {
         let ident = field.ident;
         let calls = rule_calls(field);
@@ -78,7 +89,9 @@ fn rule_calls(field: &Field) -> TokenStream {
         match &rule.kind {
             RuleKind::Email => quote_spanned!(span=> #rules::email(__v, #name, &mut __errors);),
             RuleKind::Url => quote_spanned!(span=> #rules::url(__v, #name, &mut __errors);),
-            RuleKind::NonEmpty => quote_spanned!(span=> #rules::non_empty(__v, #name, &mut __errors);),
+            RuleKind::NonEmpty => {
+                quote_spanned!(span=> #rules::non_empty(__v, #name, &mut __errors);)
+            }
             RuleKind::Length { min, max } => {
                 let min = optional(min.as_ref().map(|m| quote!(#m)));
                 let max = optional(max.as_ref().map(|m| quote!(#m)));
@@ -86,16 +99,24 @@ fn rule_calls(field: &Field) -> TokenStream {
             }
             RuleKind::Range { min, max } => {
                 // Numeric literals are cast so `min = 0` works on an `f64` field.
-                let bound = |e: &syn::Expr| if numeric { quote!((#e) as _) } else { quote!(#e) };
-                let min = optional(min.as_ref().map(bound));
-                let max = optional(max.as_ref().map(bound));
+                let bound = |e: &syn::Expr| {
+                    if numeric {
+                        quote!((#e) as _)
+                    } else {
+                        quote!(#e)
+                    }
+                };
+                let min = optional(min.as_deref().map(bound));
+                let max = optional(max.as_deref().map(bound));
                 quote_spanned!(span=> #rules::range(__v, #min, #max, #name, &mut __errors);)
             }
             RuleKind::Regex(_) => {
                 let re = regex_fn(field, i);
                 quote_spanned!(span=> #rules::regex(__v, #re(), #name, &mut __errors);)
             }
-            RuleKind::Custom(path) => quote_spanned!(span=> #rules::custom(__v, #path, #name, &mut __errors);),
+            RuleKind::Custom(path) => {
+                quote_spanned!(span=> #rules::custom(__v, #path, #name, &mut __errors);)
+            }
         }
     });
     quote!(#(#calls)*)

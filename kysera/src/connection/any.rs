@@ -56,7 +56,8 @@ impl AnyConnection {
         match backend {
             #[cfg(feature = "sqlite")]
             BackendKind::Sqlite => {
-                let mut conn = diesel::SqliteConnection::establish(url.target()).map_err(connect_error)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(url.target()).map_err(connect_error)?;
                 let mut pragmas = format!(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
                 );
@@ -118,7 +119,10 @@ impl AnyConnection {
 
     /// Installs a Diesel instrumentation (query and transaction events) on this connection,
     /// replacing any previous one.
-    pub fn set_instrumentation(&mut self, instrumentation: impl diesel::connection::Instrumentation) {
+    pub fn set_instrumentation(
+        &mut self,
+        instrumentation: impl diesel::connection::Instrumentation,
+    ) {
         super::dispatch!(self, c => c.set_instrumentation(instrumentation))
     }
 

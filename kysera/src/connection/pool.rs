@@ -100,7 +100,10 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("url", &self.url).field("state", &self.state()).finish()
+        f.debug_struct("Database")
+            .field("url", &self.url)
+            .field("state", &self.state())
+            .finish()
     }
 }
 
@@ -182,6 +185,8 @@ impl Database {
 
     fn pool_error(&self, err: r2d2::Error) -> Error {
         // r2d2 reports the last connection error in its message when there was one.
-        Error::PoolTimeout { message: mask_password(&err.to_string()) }
+        Error::PoolTimeout {
+            message: mask_password(&err.to_string()),
+        }
     }
 }

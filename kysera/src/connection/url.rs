@@ -46,7 +46,8 @@ impl DatabaseUrl {
                 let path = rest.strip_prefix("//").unwrap_or(rest);
                 if path.is_empty() {
                     return Err(Error::Config(
-                        "SQLite URL has no path: use sqlite://path/to/file.db or sqlite::memory:".into(),
+                        "SQLite URL has no path: use sqlite://path/to/file.db or sqlite::memory:"
+                            .into(),
                     ));
                 }
                 path.to_string()
@@ -104,7 +105,9 @@ pub fn mask_password(text: &str) -> String {
     while let Some(pos) = rest.find("://") {
         let (head, tail) = rest.split_at(pos + 3);
         out.push_str(head);
-        let authority_end = tail.find(['/', '?', '#', ' ', '\'', '"']).unwrap_or(tail.len());
+        let authority_end = tail
+            .find(['/', '?', '#', ' ', '\'', '"'])
+            .unwrap_or(tail.len());
         let authority = &tail[..authority_end];
         match authority.rfind('@') {
             Some(at) => {
@@ -150,9 +153,21 @@ mod tests {
             ("sqlite://data/app.db", BackendKind::Sqlite, "data/app.db"),
             ("sqlite:app.db", BackendKind::Sqlite, "app.db"),
             ("sqlite::memory:", BackendKind::Sqlite, ":memory:"),
-            ("postgresql://u@h/d", BackendKind::Postgres, "postgresql://u@h/d"),
-            ("mysql://root@127.0.0.1:3306/test", BackendKind::Mysql, "mysql://root@127.0.0.1:3306/test"),
-            ("mariadb://root@h/test", BackendKind::Mysql, "mysql://root@h/test"),
+            (
+                "postgresql://u@h/d",
+                BackendKind::Postgres,
+                "postgresql://u@h/d",
+            ),
+            (
+                "mysql://root@127.0.0.1:3306/test",
+                BackendKind::Mysql,
+                "mysql://root@127.0.0.1:3306/test",
+            ),
+            (
+                "mariadb://root@h/test",
+                BackendKind::Mysql,
+                "mysql://root@h/test",
+            ),
         ];
         for (input, backend, target) in cases {
             let url = DatabaseUrl::parse(input).unwrap();
@@ -163,22 +178,38 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_empty() {
-        assert!(matches!(DatabaseUrl::parse("mssql://x"), Err(Error::Config(_))));
-        assert!(matches!(DatabaseUrl::parse("sqlite://"), Err(Error::Config(_))));
-        assert!(matches!(DatabaseUrl::parse("no scheme"), Err(Error::Config(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("mssql://x"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("no scheme"),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]
     fn masks_passwords_everywhere() {
-        assert_eq!(mask_password("postgres://a:b@h:5432/d"), "postgres://a:***@h:5432/d");
+        assert_eq!(
+            mask_password("postgres://a:b@h:5432/d"),
+            "postgres://a:***@h:5432/d"
+        );
         assert_eq!(mask_password("postgres://a@h/d"), "postgres://a@h/d");
         assert_eq!(
             mask_password("failed to connect to 'mysql://u:p%40ss@h/d': refused"),
             "failed to connect to 'mysql://u:***@h/d': refused"
         );
-        let err = DatabaseUrl::parse("oracle://u:topsecret@h").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("oracle://u:topsecret@h")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("topsecret"), "{err}");
-        let shown = DatabaseUrl::parse("mysql://u:topsecret@h/d").unwrap().to_string();
+        let shown = DatabaseUrl::parse("mysql://u:topsecret@h/d")
+            .unwrap()
+            .to_string();
         assert!(!shown.contains("topsecret"), "{shown}");
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::validate::ValidationErrors;
 
-pub use classify::{ErrorContext, from_diesel};
+pub use classify::{from_diesel, ErrorContext};
 
 /// Result type used across kysera.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -181,7 +181,10 @@ pub enum Error {
 }
 
 fn fmt_opt(prefix: &str, value: &Option<String>) -> String {
-    value.as_deref().map(|v| format!("{prefix}{v}")).unwrap_or_default()
+    value
+        .as_deref()
+        .map(|v| format!("{prefix}{v}"))
+        .unwrap_or_default()
 }
 
 impl Error {

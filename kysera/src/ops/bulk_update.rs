@@ -40,7 +40,11 @@ pub struct BulkUpdate<'a, M: Model> {
 impl<'a, M: Model> BulkUpdate<'a, M> {
     /// The statement for `rows`, with `RETURNING` of the model's columns when `returning`.
     pub fn new(rows: &'a [(M::Id, M::Update)], returning: bool) -> Self {
-        BulkUpdate { rows, returning: returning.then(M::Selection::default), model: PhantomData }
+        BulkUpdate {
+            rows,
+            returning: returning.then(M::Selection::default),
+            model: PhantomData,
+        }
     }
 }
 

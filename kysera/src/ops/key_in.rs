@@ -22,7 +22,10 @@ pub struct KeyIn<M: Model> {
 impl<M: Model> KeyIn<M> {
     /// The predicate matching rows whose key is in `ids`.
     pub fn new(ids: Vec<M::Id>) -> Self {
-        KeyIn { key: M::PrimaryKey::default(), ids }
+        KeyIn {
+            key: M::PrimaryKey::default(),
+            ids,
+        }
     }
 }
 

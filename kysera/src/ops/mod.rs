@@ -8,11 +8,11 @@
 
 mod bulk_update;
 mod key_in;
+#[cfg(feature = "mysql")]
+mod mysql;
 mod read;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod returning;
-#[cfg(feature = "mysql")]
-mod mysql;
 
 pub use bulk_update::{BulkPatch, BulkUpdate};
 pub use key_in::KeyIn;
@@ -34,11 +34,19 @@ pub trait WriteOps<'a, C>: Model {
     /// Inserts rows in one multi-row statement and returns them as stored, in input order.
     fn insert_chunk(conn: &mut C, rows: &'a [Self::New]) -> QueryResult<Vec<Self>>;
     /// Applies `patch` to one row; `None` when no row has that key.
-    fn update_one(conn: &mut C, id: Self::Id, patch: &'a Self::Update) -> QueryResult<Option<Self>>;
+    fn update_one(conn: &mut C, id: Self::Id, patch: &'a Self::Update)
+        -> QueryResult<Option<Self>>;
     /// Applies one `patch` to every row in `ids`; returns the updated rows ordered by key.
-    fn update_ids(conn: &mut C, ids: Vec<Self::Id>, patch: &'a Self::Update) -> QueryResult<Vec<Self>>;
+    fn update_ids(
+        conn: &mut C,
+        ids: Vec<Self::Id>,
+        patch: &'a Self::Update,
+    ) -> QueryResult<Vec<Self>>;
     /// Applies a different patch to each row in one statement; returns them ordered by key.
-    fn bulk_update_chunk(conn: &mut C, rows: &'a [(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>>;
+    fn bulk_update_chunk(
+        conn: &mut C,
+        rows: &'a [(Self::Id, Self::Update)],
+    ) -> QueryResult<Vec<Self>>;
 }
 
 macro_rules! per_backend_ops {

@@ -10,8 +10,8 @@ use diesel::sql_types::{BigInt, Unsigned};
 use diesel::{Expression, ExpressionMethods, Insertable, MysqlConnection, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
-use super::{ReadOps, WriteOps};
 use super::key_in::KeyIn;
+use super::{ReadOps, WriteOps};
 use crate::model::Model;
 
 type Table<M> = <M as Model>::Table;
@@ -51,13 +51,17 @@ where
     ById<M>: IntoUpdateTarget<Table = Table<M>>,
     ByIds<M>: IntoUpdateTarget<Table = Table<M>>,
     &'a M::Update: AsChangeset<Target = Table<M>>,
-    dsl::Update<ById<M>, &'a M::Update>: diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
-    dsl::Update<ByIds<M>, &'a M::Update>: diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
+    dsl::Update<ById<M>, &'a M::Update>:
+        diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
+    dsl::Update<ByIds<M>, &'a M::Update>:
+        diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
     M::Update: BulkPatch<diesel::mysql::Mysql>,
     BulkUpdate<'a, M>: ExecuteDsl<MysqlConnection>,
 {
     fn insert_one(conn: &mut MysqlConnection, new: &'a Self::New) -> QueryResult<Self> {
-        diesel::insert_into(M::Table::default()).values(new).execute(conn)?;
+        diesel::insert_into(M::Table::default())
+            .values(new)
+            .execute(conn)?;
         let id = match M::new_id(new) {
             Some(id) => id,
             None => {
@@ -75,7 +79,9 @@ where
         let supplied: Option<Vec<Self::Id>> = rows.iter().map(M::new_id).collect();
         let ids = match supplied {
             Some(ids) => {
-                diesel::insert_into(M::Table::default()).values(rows).execute(conn)?;
+                diesel::insert_into(M::Table::default())
+                    .values(rows)
+                    .execute(conn)?;
                 ids
             }
             None => {
@@ -85,7 +91,9 @@ where
                 if before.lock_mode == 2 {
                     return rows.iter().map(|row| Self::insert_one(conn, row)).collect();
                 }
-                diesel::insert_into(M::Table::default()).values(rows).execute(conn)?;
+                diesel::insert_into(M::Table::default())
+                    .values(rows)
+                    .execute(conn)?;
                 let after = auto_increment(conn)?;
                 let step = after.increment.max(1) as u64;
                 (0..rows.len() as u64)
@@ -102,19 +110,30 @@ where
         Ok(ordered)
     }
 
-    fn update_one(conn: &mut MysqlConnection, id: Self::Id, patch: &'a Self::Update) -> QueryResult<Option<Self>> {
+    fn update_one(
+        conn: &mut MysqlConnection,
+        id: Self::Id,
+        patch: &'a Self::Update,
+    ) -> QueryResult<Option<Self>> {
         let target = M::Table::default().filter(M::PrimaryKey::default().eq(id.clone()));
         diesel::update(target).set(patch).execute(conn)?;
         M::find_by_id(conn, id)
     }
 
-    fn update_ids(conn: &mut MysqlConnection, ids: Vec<Self::Id>, patch: &'a Self::Update) -> QueryResult<Vec<Self>> {
+    fn update_ids(
+        conn: &mut MysqlConnection,
+        ids: Vec<Self::Id>,
+        patch: &'a Self::Update,
+    ) -> QueryResult<Vec<Self>> {
         let target = M::Table::default().filter(KeyIn::<M>::new(ids.clone()));
         diesel::update(target).set(patch).execute(conn)?;
         M::find_by_ids(conn, ids)
     }
 
-    fn bulk_update_chunk(conn: &mut MysqlConnection, rows: &'a [(Self::Id, Self::Update)]) -> QueryResult<Vec<Self>> {
+    fn bulk_update_chunk(
+        conn: &mut MysqlConnection,
+        rows: &'a [(Self::Id, Self::Update)],
+    ) -> QueryResult<Vec<Self>> {
         BulkUpdate::<M>::new(rows, false).execute(conn)?;
         M::find_by_ids(conn, rows.iter().map(|(id, _)| id.clone()).collect())
     }

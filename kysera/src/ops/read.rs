@@ -1,10 +1,10 @@
 //! Reads and deletes: the same Diesel statements on every backend.
 
 use diesel::dsl::{self, CountStar, Filter, Limit, Offset, Order, Select};
+use diesel::expression::AsExpression;
+use diesel::query_builder::IntoUpdateTarget;
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OffsetDsl, OrderDsl, SelectDsl};
 use diesel::query_dsl::{LoadQuery, RunQueryDsl};
-use diesel::query_builder::IntoUpdateTarget;
-use diesel::expression::AsExpression;
 use diesel::sql_types::SqlType;
 use diesel::{Connection, Expression, ExpressionMethods, OptionalExtension, QueryResult};
 
@@ -88,7 +88,9 @@ where
     }
 
     fn count_all(conn: &mut C) -> QueryResult<i64> {
-        M::Table::default().select(dsl::count_star()).get_result(conn)
+        M::Table::default()
+            .select(dsl::count_star())
+            .get_result(conn)
     }
 
     fn exists(conn: &mut C, id: Self::Id) -> QueryResult<bool> {
@@ -112,5 +114,7 @@ where
     Table<M>: SelectDsl<Sel<M>>,
     Select<Table<M>, Sel<M>>: OrderDsl<Pk<M>>,
 {
-    M::Table::default().select(M::Selection::default()).order(M::PrimaryKey::default())
+    M::Table::default()
+        .select(M::Selection::default())
+        .order(M::PrimaryKey::default())
 }

@@ -8,8 +8,8 @@ use diesel::query_dsl::{LoadQuery, RunQueryDsl};
 use diesel::{Expression, ExpressionMethods, Insertable, OptionalExtension, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
-use super::WriteOps;
 use super::key_in::KeyIn;
+use super::WriteOps;
 use crate::model::Model;
 
 type Table<M> = <M as Model>::Table;

@@ -1,0 +1,143 @@
+//! Connections, pools and URLs on each backend.
+
+use kysera::{BackendKind, Conn, Database, Error, PoolConfig};
+use kysera_examples::blog::{self, NewUser, User};
+use kysera_integration_tests::server_url;
+
+#[test]
+fn sqlite_file_connections_get_their_pragmas() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("p.db").display());
+    let conn = Conn::establish(&url).unwrap();
+    use diesel::sql_types::{BigInt, Text};
+    let mode: Vec<String> = conn
+        .load(diesel::select(diesel::dsl::sql::<Text>(
+            "(SELECT journal_mode FROM pragma_journal_mode)",
+        )))
+        .unwrap();
+    assert_eq!(mode, vec!["wal".to_string()]);
+    let fk: Vec<i64> = conn
+        .load(diesel::select(diesel::dsl::sql::<BigInt>(
+            "(SELECT foreign_keys FROM pragma_foreign_keys)",
+        )))
+        .unwrap();
+    assert_eq!(fk, vec![1]);
+    let busy: Vec<i64> = conn
+        .load(diesel::select(diesel::dsl::sql::<BigInt>(
+            "(SELECT timeout FROM pragma_busy_timeout)",
+        )))
+        .unwrap();
+    assert_eq!(busy, vec![5000]);
+}
+
+#[test]
+fn in_memory_sqlite_pool_shares_one_database() {
+    let db = Database::connect_with(
+        "sqlite::memory:",
+        PoolConfig {
+            max_size: 8,
+            ..PoolConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        db.state().max_size,
+        1,
+        "an in-memory database is one connection"
+    );
+    db.conn()
+        .unwrap()
+        .batch_execute(blog::schema(BackendKind::Sqlite))
+        .unwrap();
+    db.conn()
+        .unwrap()
+        .repo::<User>()
+        .create(&NewUser {
+            email: "m@example.com".into(),
+            name: "M".into(),
+            bio: None,
+        })
+        .unwrap();
+    assert_eq!(
+        db.conn().unwrap().repo::<User>().count().unwrap(),
+        1,
+        "a later checkout sees the same data"
+    );
+}
+
+#[test]
+fn pool_state_counts_connections_in_use() {
+    let db = Database::connect_with(
+        &server_url(BackendKind::Postgres),
+        PoolConfig {
+            max_size: 3,
+            ..PoolConfig::default()
+        },
+    )
+    .unwrap();
+    let a = db.conn().unwrap();
+    let b = db.conn().unwrap();
+    let state = db.state();
+    assert_eq!((state.in_use, state.max_size), (2, 3), "{state:?}");
+    drop((a, b));
+    assert_eq!(db.state().in_use, 0);
+}
+
+#[test]
+fn pool_timeout_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let config = PoolConfig {
+        max_size: 1,
+        connection_timeout: std::time::Duration::from_millis(200),
+        ..PoolConfig::default()
+    };
+    let db = Database::connect_with(&url, config).unwrap();
+    let _held = db.conn().unwrap();
+    let err = db.conn().unwrap_err();
+    assert!(matches!(err, Error::PoolTimeout { .. }), "{err:?}");
+    assert!(err.is_transient());
+}
+
+#[test]
+fn the_url_picks_the_backend() {
+    for backend in [BackendKind::Postgres, BackendKind::Mysql] {
+        let db = Database::connect(&server_url(backend)).unwrap();
+        assert_eq!(db.backend(), backend);
+        assert_eq!(db.conn().unwrap().backend(), backend);
+    }
+    assert_eq!(
+        Database::connect("sqlite::memory:").unwrap().backend(),
+        BackendKind::Sqlite
+    );
+}
+
+#[test]
+fn connection_errors_never_show_the_password() {
+    for url in [
+        "postgres://kysera:hunter2secret@127.0.0.1:1/nowhere",
+        "mysql://kysera:hunter2secret@127.0.0.1:1/nowhere",
+    ] {
+        let err = Database::connect(url).unwrap_err();
+        assert!(
+            matches!(err, Error::Connection { lost: false, .. }),
+            "{err:?}"
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("hunter2secret"), "{shown}");
+    }
+    let db_err = Database::connect("mysql://root:hunter2secret@127.0.0.1:3306/test");
+    if let Err(err) = db_err {
+        assert!(!format!("{err} {err:?}").contains("hunter2secret"));
+    }
+}
+
+#[test]
+fn bad_urls_are_configuration_errors() {
+    for url in ["", "oracle://x", "sqlite://", "not a url"] {
+        assert!(
+            matches!(Database::connect(url), Err(Error::Config(_))),
+            "{url:?}"
+        );
+    }
+}
