@@ -39,6 +39,21 @@ pub struct Field<'a> {
     pub column: Ident,
     /// The field's doc comments, repeated on the Create and Update structs.
     pub docs: Vec<&'a syn::Attribute>,
+    /// What a behaviour makes of this field.
+    pub role: Role,
+}
+
+/// The part a field plays in a behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An ordinary column.
+    Plain,
+    /// `#[timestamps]`' created-at column: optional on create (default now), never updated.
+    CreatedAt,
+    /// `#[timestamps]`' updated-at column: optional on create and update (default now).
+    UpdatedAt,
+    /// `#[soft_delete]`'s column: written only by soft delete and restore.
+    DeletedAt,
 }
 
 impl Field<'_> {
@@ -49,12 +64,29 @@ impl Field<'_> {
 
     /// True when a caller supplies this field on create.
     pub fn in_create(&self) -> bool {
-        self.attrs.generated.is_none()
+        match self.role {
+            Role::CreatedAt | Role::UpdatedAt => true,
+            Role::DeletedAt => false,
+            Role::Plain => self.attrs.generated.is_none(),
+        }
+    }
+
+    /// True for timestamps `#[timestamps]` fills in (optional in the Create struct).
+    pub fn is_managed_timestamp(&self) -> bool {
+        matches!(self.role, Role::CreatedAt | Role::UpdatedAt)
     }
 
     /// True when a patch may change this field.
     pub fn in_update(&self) -> bool {
-        !self.is_primary_key() && self.attrs.generated.is_none() && self.attrs.skip_update.is_none()
+        match self.role {
+            Role::UpdatedAt => true,
+            Role::CreatedAt | Role::DeletedAt => false,
+            Role::Plain => {
+                !self.is_primary_key()
+                    && self.attrs.generated.is_none()
+                    && self.attrs.skip_update.is_none()
+            }
+        }
     }
 }
 
@@ -118,9 +150,29 @@ impl<'a> Input<'a> {
                     attrs,
                     column,
                     docs,
+                    role: Role::Plain,
                 })
             })
             .collect::<Vec<_>>();
+        let mut fields = fields;
+        let behaviours = &attrs.behaviours;
+        for field in &mut fields {
+            let column = field.column.to_string();
+            if let Some(t) = &behaviours.timestamps {
+                if column == t.created_at {
+                    field.role = Role::CreatedAt;
+                } else if column == t.updated_at {
+                    field.role = Role::UpdatedAt;
+                }
+            }
+            if behaviours
+                .soft_delete
+                .as_ref()
+                .is_some_and(|s| s.column == column)
+            {
+                field.role = Role::DeletedAt;
+            }
+        }
         if generic.is_some() {
             return None;
         }

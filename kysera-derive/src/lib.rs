@@ -25,7 +25,7 @@ use syn::DeriveInput;
 /// it in: left out of the Create and Update structs), `column = "name"`, `sql_type = Type`,
 /// `skip_update`, and `validate(email, url, length(min = 1, max = 100), range(min = 0,
 /// max = 10), regex = "...", non_empty, custom = path::to_fn)`.
-#[proc_macro_derive(Repository, attributes(kysera))]
+#[proc_macro_derive(Repository, attributes(kysera, timestamps, soft_delete, audited))]
 pub fn derive_repository(input: TokenStream) -> TokenStream {
     derive_repository_inner(input.into()).into()
 }

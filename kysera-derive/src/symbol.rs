@@ -6,7 +6,7 @@ pub const KYSERA: &str = "kysera";
 // Container keys.
 pub const TABLE: &str = "table";
 pub const SCHEMA: &str = "schema";
-pub const CONTAINER_KEYS: &[&str] = &[TABLE, SCHEMA];
+pub const CONTAINER_KEYS: &[&str] = &[TABLE, SCHEMA, "timestamps", "soft_delete", "audited"];
 
 // Field keys.
 pub const PRIMARY_KEY: &str = "primary_key";

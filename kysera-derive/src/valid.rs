@@ -10,6 +10,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
     check_primary_key(cx, input);
     check_columns_unique(cx, input);
     check_updatable(cx, input);
+    check_behaviours(cx, input);
     for field in &input.fields {
         check_sql_type(cx, input, field);
         check_rules(cx, field);
@@ -130,6 +131,56 @@ fn check_rules(cx: &Ctxt, field: &Field) {
                     rule.kind.name(),
                 ),
             ));
+        }
+    }
+}
+
+// Behaviours name their columns; each must be a field of the right type, or the generated
+// writes would not compile (or would write the wrong column).
+pub fn check_behaviours(cx: &Ctxt, input: &Input) {
+    use crate::ast::Role;
+    let b = &input.attrs.behaviours;
+    let is_timestamp = |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "NaiveDateTime"));
+    if let Some(t) = &b.timestamps {
+        match input.fields.iter().find(|f| f.role == Role::CreatedAt) {
+            None => cx.syn_error(syn::Error::new(
+                t.span,
+                format!("`#[timestamps]` needs a `{}: chrono::NaiveDateTime` field\nhelp: add the field, or name the column with `#[timestamps(created_at = \"...\")]`", t.created_at),
+            )),
+            Some(f) if f.nullable || !is_timestamp(f.inner_ty) => {
+                cx.error_spanned_by(f.ty, "the created-at column of `#[timestamps]` must be `chrono::NaiveDateTime`")
+            }
+            Some(_) => {}
+        }
+        if let Some(f) = input.fields.iter().find(|f| f.role == Role::UpdatedAt) {
+            if !is_timestamp(f.inner_ty) {
+                cx.error_spanned_by(f.ty, "the updated-at column of `#[timestamps]` must be `chrono::NaiveDateTime` or `Option<chrono::NaiveDateTime>`");
+            }
+            if !t.updated_on_insert && !f.nullable {
+                cx.error_spanned_by(f.ty, "`updated_on_insert = false` leaves the column empty on insert: make it `Option<chrono::NaiveDateTime>`");
+            }
+        }
+    }
+    if let Some(s) = &b.soft_delete {
+        match input.fields.iter().find(|f| f.role == Role::DeletedAt) {
+            None => cx.syn_error(syn::Error::new(
+                s.span,
+                format!("`#[soft_delete]` needs a `{}: Option<chrono::NaiveDateTime>` field\nhelp: add the field, or name the column with `#[soft_delete(column = \"...\")]`", s.column),
+            )),
+            Some(f) if !f.nullable || !is_timestamp(f.inner_ty) => {
+                cx.error_spanned_by(f.ty, "the column of `#[soft_delete]` must be `Option<chrono::NaiveDateTime>`")
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(a) = &b.audited {
+        for column in a.exclude.iter().chain(&a.redact) {
+            if !input.fields.iter().any(|f| &f.column == column) {
+                cx.error_spanned_by(
+                    column,
+                    format!("`{column}` is not a column of `{}`", input.ident),
+                );
+            }
         }
     }
 }

@@ -5,10 +5,17 @@ pub use ::diesel;
 pub use ::regex::Regex;
 pub use ::std::sync::OnceLock;
 
-pub use crate::model::{ColumnInfo, Model, Patch};
+pub use crate::behaviours::{Audit, Behaviours, Timestamps};
+pub use crate::clock::{auto_timestamps, now};
+pub use crate::json::{
+    self, FromJsonTag, Json, JsonFields, JsonMap, ViaFromJson, ViaToJson, ViaTypeName,
+    ViaUnreadable,
+};
+pub use crate::model::{ColumnInfo, Model, NewRow, Patch};
 pub use crate::ops::BulkPatch;
 pub use crate::repository::Repo;
 pub use crate::validate::{rules, FieldError, Validate, ValidationErrors};
+pub use crate::Error;
 
 /// Converts MySQL's `LAST_INSERT_ID()` into an integer key type.
 pub trait FromInsertId: Sized {

@@ -5,12 +5,16 @@
 //! outside keep working inside, and their writes belong to the transaction (or savepoint).
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
+use crate::audit::NewAuditEntry;
 use crate::connection::{dispatch, pool::ConnectionManager, AnyConnection};
+use crate::context::Context;
 use crate::error::{BackendKind, Error, ErrorContext, Result};
 use crate::model::Model;
+use crate::plugin::Plugin;
 use crate::query::{Executable, Loadable};
 use crate::repository::{Repo, RepoSet};
 
@@ -24,7 +28,12 @@ enum Holder {
 pub struct Conn {
     inner: RefCell<Holder>,
     backend: BackendKind,
+    context: RefCell<Context>,
+    plugins: Plugins,
 }
+
+/// The plugins of a database or connection, in registration order.
+pub(crate) type Plugins = Arc<[Arc<dyn Plugin>]>;
 
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,12 +42,88 @@ impl std::fmt::Debug for Conn {
 }
 
 impl Conn {
-    pub(crate) fn pooled(conn: r2d2::PooledConnection<ConnectionManager>) -> Self {
+    pub(crate) fn pooled(
+        conn: r2d2::PooledConnection<ConnectionManager>,
+        plugins: Plugins,
+    ) -> Self {
         let backend = conn.backend();
-        Conn {
-            inner: RefCell::new(Holder::Pooled(conn)),
+        Conn::new(Holder::Pooled(conn), backend, plugins)
+    }
+
+    fn new(holder: Holder, backend: BackendKind, plugins: Plugins) -> Self {
+        let conn = Conn {
+            inner: RefCell::new(holder),
             backend,
+            context: RefCell::default(),
+            plugins,
+        };
+        conn.observe_queries();
+        conn
+    }
+
+    /// Feeds every statement to the plugins' `on_query` (only when there are plugins).
+    fn observe_queries(&self) {
+        if self.plugins.is_empty() {
+            return;
         }
+        let plugins = self.plugins.clone();
+        let mut started = std::time::Instant::now();
+        let observer = move |event: diesel::connection::InstrumentationEvent<'_>| {
+            use diesel::connection::InstrumentationEvent as E;
+            match event {
+                E::StartQuery { .. } => started = std::time::Instant::now(),
+                E::FinishQuery { query, error, .. } => {
+                    let sql = query.to_string();
+                    let error = error.map(|e| e.to_string());
+                    let event = crate::plugin::QueryEvent {
+                        sql: &sql,
+                        duration: started.elapsed(),
+                        error: error.as_deref(),
+                    };
+                    for plugin in plugins.iter() {
+                        plugin.on_query(&event);
+                    }
+                }
+                _ => {}
+            }
+        };
+        let _ = self.with_connection(|c| c.set_instrumentation(observer));
+    }
+
+    /// The same connection with `plugins` (replacing any it had).
+    pub fn with_plugins(mut self, plugins: Vec<Arc<dyn Plugin>>) -> Self {
+        self.plugins = plugins.into();
+        self.observe_queries();
+        self
+    }
+
+    /// The plugins of this connection, in order.
+    pub fn plugins(&self) -> &[Arc<dyn Plugin>] {
+        &self.plugins
+    }
+
+    /// Sets the context audit rows and plugins see (actor, metadata, tenant...).
+    pub fn set_context(&self, context: Context) {
+        *self.context.borrow_mut() = context;
+    }
+
+    /// The current context.
+    pub fn context(&self) -> Context {
+        self.context.borrow().clone()
+    }
+
+    /// Adds rows to `audit_logs` in one statement.
+    pub(crate) fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        use diesel::RunQueryDsl;
+        let table = crate::audit::audit_logs::table;
+        self.with_connection(
+            |c| dispatch!(c, c => diesel::insert_into(table).values(entries).execute(c)),
+        )?
+        .map(drop)
+        .map_err(|e| self.error(e))
     }
 
     /// Opens a single connection without a pool (scripts, tests, tools).
@@ -49,10 +134,7 @@ impl Conn {
     /// Wraps a connection you opened yourself.
     pub fn from_connection(conn: AnyConnection) -> Self {
         let backend = conn.backend();
-        Conn {
-            inner: RefCell::new(Holder::Owned(conn)),
-            backend,
-        }
+        Conn::new(Holder::Owned(conn), backend, Arc::from(Vec::new()))
     }
 
     /// The backend this connection talks to.

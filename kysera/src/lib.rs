@@ -34,25 +34,36 @@
 //!
 //! See `ARCHITECTURE.md` for how a struct becomes SQL and back.
 
+pub mod audit;
+pub mod behaviours;
+pub mod clock;
 pub mod connection;
+pub mod context;
 pub mod error;
 mod executor;
+pub mod json;
 pub mod model;
 pub mod ops;
 pub mod pagination;
+pub mod plugin;
 pub mod query;
 mod repository;
+pub mod scope;
 pub mod validate;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use audit::{AuditEntry, Operation};
 pub use connection::{mask_password, AnyConnection, Database, DatabaseUrl, PoolConfig, PoolState};
+pub use context::Context;
 pub use error::{BackendKind, Error, Result};
 pub use executor::Conn;
-pub use model::{ColumnInfo, Model, Patch};
+pub use model::{ColumnInfo, Model, NewRow, Patch};
 pub use pagination::{Page, PageRequest};
+pub use plugin::Plugin;
 pub use repository::{Repo, RepoSet};
+pub use scope::{Condition, Scope, ScopeValue};
 pub use validate::{Validate, ValidationErrors, ValidationMode};
 
 /// `#[derive(Repository)]`: see the crate documentation.

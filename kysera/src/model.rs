@@ -3,6 +3,8 @@
 use diesel::query_source::{Column, Table};
 use diesel::Expression;
 
+use crate::behaviours::Behaviours;
+use crate::json::JsonFields;
 use crate::repository::Repo;
 use crate::validate::Validate;
 
@@ -25,7 +27,7 @@ pub struct ColumnInfo {
 ///
 /// Implemented by `#[derive(Repository)]`; the behaviour lives in [`Repo`], which works for
 /// every `Model` on every enabled backend.
-pub trait Model: Validate + Sized + Send + 'static {
+pub trait Model: Validate + JsonFields + Sized + Send + 'static {
     /// The Diesel table type (`users::table`).
     type Table: Table + Default + Copy + Send + 'static;
     /// The primary-key column type (`users::id`).
@@ -35,9 +37,9 @@ pub trait Model: Validate + Sized + Send + 'static {
     /// The Rust type of the primary key.
     type Id: Clone + std::fmt::Debug + Eq + std::hash::Hash + Ord + Send + 'static;
     /// The Create struct (`NewUser`): every field a caller supplies.
-    type New: Validate + Send + 'static;
+    type New: Validate + JsonFields + NewRow + Send + 'static;
     /// The Update struct (`UserUpdate`): a patch where every field is optional.
-    type Update: Validate + Patch + Send + 'static;
+    type Update: Validate + JsonFields + Patch + Send + 'static;
     /// The generated repository type (`UserRepository<'c>`), a thin wrapper over [`Repo`].
     type Repository<'c>: From<Repo<'c, Self>>;
 
@@ -51,6 +53,8 @@ pub trait Model: Validate + Sized + Send + 'static {
     const COLUMNS: &'static [ColumnInfo];
     /// Number of values one Create struct binds in an INSERT.
     const INSERT_BINDS: usize;
+    /// `#[timestamps]`, `#[soft_delete]` and `#[audited]`.
+    const BEHAVIOURS: Behaviours = Behaviours::NONE;
 
     /// The primary key of this row.
     fn id(&self) -> Self::Id;
@@ -62,8 +66,22 @@ pub trait Model: Validate + Sized + Send + 'static {
     fn id_from_insert_id(insert_id: u64) -> Option<Self::Id>;
 }
 
+/// A Create struct.
+pub trait NewRow {
+    /// True when every timestamp managed by `#[timestamps]` has an explicit value (always
+    /// true without `#[timestamps]`).
+    fn has_timestamps(&self) -> bool {
+        true
+    }
+}
+
 /// An Update struct: a set of optional changes.
 pub trait Patch {
     /// True when no field is set, so the patch would change nothing.
     fn is_empty(&self) -> bool;
+}
+
+/// The column named `column` of model `M`, if it has one.
+pub fn column<M: Model>(column: &str) -> Option<&'static ColumnInfo> {
+    M::COLUMNS.iter().find(|c| c.column == column)
 }

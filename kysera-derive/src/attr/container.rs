@@ -2,6 +2,7 @@
 
 use syn::spanned::Spanned;
 
+use super::behaviours::{Behaviours, NAMES};
 use super::{unknown, Once};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
@@ -12,6 +13,8 @@ pub struct Container {
     pub table: Option<syn::LitStr>,
     /// Path of an existing Diesel table module (`schema = path`), instead of generating one.
     pub schema: Option<syn::Path>,
+    /// `#[timestamps]`, `#[soft_delete]`, `#[audited]`.
+    pub behaviours: Behaviours,
 }
 
 impl Container {
@@ -19,6 +22,8 @@ impl Container {
     pub fn from_ast(cx: &Ctxt, attrs: &[syn::Attribute]) -> Self {
         let mut table = Once::new(TABLE);
         let mut schema = Once::new(SCHEMA);
+        let mut behaviours = Behaviours::default();
+        behaviours.from_attrs(cx, attrs);
         for attr in attrs.iter().filter(|a| a.path().is_ident(KYSERA)) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(TABLE) {
@@ -33,6 +38,8 @@ impl Container {
                 } else if meta.path.is_ident(SCHEMA) {
                     let path: syn::Path = meta.value()?.parse()?;
                     schema.set(cx, meta.path.span(), path);
+                } else if let Some(name) = NAMES.iter().find(|n| meta.path.is_ident(n)) {
+                    behaviours.from_kysera_key(cx, name, &meta)?;
                 } else {
                     unknown(cx, &meta, "kysera struct attribute", CONTAINER_KEYS)?;
                 }
@@ -45,6 +52,7 @@ impl Container {
         Container {
             table: table.get().map(|(_, v)| v),
             schema: schema.get().map(|(_, v)| v),
+            behaviours,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Parsing of `#[kysera(...)]` attributes.
 
+pub mod behaviours;
 pub mod container;
 pub mod field;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! Code generation: one file per generated artefact.
 
 mod create;
+mod json;
 mod model;
 mod repository;
 mod table;

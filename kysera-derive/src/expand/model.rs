@@ -3,6 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::json::{impl_json, Holding};
 use super::validate::{impl_validate, regex_statics, Shape};
 use crate::ast::Input;
 use crate::types;
@@ -52,6 +53,17 @@ pub fn expand(input: &Input) -> TokenStream {
         })
     };
     let validate = impl_validate(model, input.fields.iter(), Shape::Plain);
+    let all: Vec<_> = input.fields.iter().collect();
+    let json = impl_json(model, |f| super::column_name(input, f), &all, Holding::Own);
+    let behaviours = behaviours(input);
+    let row_types = input.fields.iter().map(|f| {
+        let (column, ty) = (&f.column, f.ty);
+        quote!(#d::dsl::Eq<#table::#column, &'__a #ty>)
+    });
+    let row_values = input.fields.iter().map(|f| {
+        let (column, fident) = (&f.column, f.ident);
+        quote!(#d::ExpressionMethods::eq(#table::#column, &self.#fident))
+    });
     let regexes = regex_statics(input);
 
     quote! {
@@ -71,6 +83,7 @@ pub fn expand(input: &Input) -> TokenStream {
             const PRIMARY_KEY_GENERATED: bool = #key_generated;
             const COLUMNS: &'static [::kysera::__private::ColumnInfo] = &[#(#column_infos),*];
             const INSERT_BINDS: usize = #insert_binds;
+            const BEHAVIOURS: ::kysera::__private::Behaviours = #behaviours;
             #[inline]
             fn id(&self) -> #key_ty {
                 ::core::clone::Clone::clone(&self.#key_ident)
@@ -98,6 +111,55 @@ pub fn expand(input: &Input) -> TokenStream {
             }
         }
 
+        // The whole row, generated columns included: restoring a hard-deleted row.
+        #[automatically_derived]
+        impl<'__a> #d::Insertable<#table::table> for &'__a #model {
+            type Values = <(#(#row_types,)*) as #d::Insertable<#table::table>>::Values;
+            fn values(self) -> Self::Values {
+                #d::Insertable::values((#(#row_values,)*))
+            }
+        }
+
         #validate
+        #json
     }
+}
+
+/// `Behaviours { ... }` from the behaviour attributes, with column names as written.
+fn behaviours(input: &Input) -> TokenStream {
+    use crate::ast::Role;
+    let p = quote!(::kysera::__private);
+    let b = &input.attrs.behaviours;
+    let name_of = |role: Role| {
+        input
+            .fields
+            .iter()
+            .find(|f| f.role == role)
+            .map(|f| super::column_name(input, f))
+    };
+    let timestamps = match (&b.timestamps, name_of(Role::CreatedAt)) {
+        (Some(t), Some(created_at)) => {
+            let updated_at = match name_of(Role::UpdatedAt) {
+                Some(name) => quote!(::core::option::Option::Some(#name)),
+                None => quote!(::core::option::Option::None),
+            };
+            let on_insert = t.updated_on_insert;
+            quote!(::core::option::Option::Some(#p::Timestamps { created_at: #created_at, updated_at: #updated_at, updated_on_insert: #on_insert }))
+        }
+        _ => quote!(::core::option::Option::None),
+    };
+    let soft_delete = match name_of(Role::DeletedAt) {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let audit = match &b.audited {
+        Some(a) => {
+            let exclude = a.exclude.iter().map(|c| c.to_string());
+            let redact = a.redact.iter().map(|c| c.to_string());
+            let values = a.values;
+            quote!(::core::option::Option::Some(#p::Audit { capture_values: #values, exclude: &[#(#exclude),*], redact: &[#(#redact),*] }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote!(#p::Behaviours { timestamps: #timestamps, soft_delete: #soft_delete, audit: #audit })
 }

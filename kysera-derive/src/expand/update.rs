@@ -4,8 +4,19 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::json::{impl_json, Holding};
 use super::validate::{impl_validate, Shape};
-use crate::ast::Input;
+use crate::ast::{Field, Input, Role};
+
+/// The type an Update field wraps in `Option`: the managed `updated_at` holds a plain
+/// timestamp, every other field the model's type.
+fn value_type<'a>(f: &'a Field) -> &'a syn::Type {
+    if f.role == Role::UpdatedAt {
+        f.inner_ty
+    } else {
+        f.ty
+    }
+}
 
 /// The struct definition (public) and its trait impls (for the private const block).
 pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
@@ -15,8 +26,10 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     let table = input.table_path();
     let fields: Vec<_> = input.fields.iter().filter(|f| f.in_update()).collect();
     let defs = fields.iter().map(|f| {
-        let (fvis, fident, fty, docs) = (f.vis, f.ident, f.ty, &f.docs);
-        let doc = if f.nullable {
+        let (fvis, fident, fty, docs) = (f.vis, f.ident, value_type(f), &f.docs);
+        let doc = if f.role == Role::UpdatedAt {
+            "`None`: kysera sets the current UTC time; `Some(t)`: set `t`."
+        } else if f.nullable {
             "`None`: leave unchanged; `Some(None)`: set NULL; `Some(Some(v))`: set `v`."
         } else {
             "`None`: leave unchanged; `Some(v)`: set `v`."
@@ -40,14 +53,37 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     };
 
     let d = quote!(::kysera::__private::diesel);
-    let change_types = fields.iter().map(|f| {
-        let (column, ty) = (&f.column, f.ty);
-        quote!(::core::option::Option<#d::dsl::Eq<#table::#column, &'__a #ty>>)
-    });
-    let change_values = fields.iter().map(|f| {
+    let p = quote!(::kysera::__private);
+    let stamp = |f: &Field| {
         let (column, fident) = (&f.column, f.ident);
-        quote!(self.#fident.as_ref().map(|__v| #d::ExpressionMethods::eq(#table::#column, __v)))
-    });
+        quote!(self.#fident.or_else(|| #p::auto_timestamps().then(#p::now)).map(|__v| #d::ExpressionMethods::eq(#table::#column, __v)))
+    };
+    let change = |f: &&Field, by_ref: bool| {
+        let (column, ty, fident) = (&f.column, value_type(f), f.ident);
+        if f.role == Role::UpdatedAt {
+            (
+                quote!(::core::option::Option<#d::dsl::Eq<#table::#column, #ty>>),
+                stamp(f),
+            )
+        } else if by_ref {
+            (
+                quote!(::core::option::Option<#d::dsl::Eq<#table::#column, &'__a #ty>>),
+                quote!(self.#fident.as_ref().map(|__v| #d::ExpressionMethods::eq(#table::#column, __v))),
+            )
+        } else {
+            (
+                quote!(::core::option::Option<#d::dsl::Eq<#table::#column, #ty>>),
+                quote!(self.#fident.map(|__v| #d::ExpressionMethods::eq(#table::#column, __v))),
+            )
+        }
+    };
+    let (change_types, change_values): (Vec<_>, Vec<_>) =
+        fields.iter().map(|f| change(f, true)).unzip();
+    let (own_types, own_values): (Vec<_>, Vec<_>) = fields.iter().map(|f| change(f, false)).unzip();
+    let updated_at = match fields.iter().position(|f| f.role == Role::UpdatedAt) {
+        Some(i) => quote!(::core::option::Option::Some(#i)),
+        None => quote!(::core::option::Option::None),
+    };
     let is_empty = fields.iter().map(|f| {
         let fident = f.ident;
         quote!(self.#fident.is_none())
@@ -58,7 +94,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
         quote!(#i => self.#fident.is_some(),)
     });
     let push = fields.iter().zip(indices).map(|(f, i)| {
-        let (fident, column, ty) = (f.ident, &f.column, f.ty);
+        let (fident, column, ty) = (f.ident, &f.column, value_type(f));
         quote! {
             #i => match &self.#fident {
                 ::core::option::Option::Some(__v) => __out.push_bind_param::<
@@ -69,14 +105,25 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
         }
     });
     let bounds = fields.iter().map(|f| {
-        let (column, ty) = (&f.column, f.ty);
+        let (column, ty) = (&f.column, value_type(f));
         quote! {
             __DB: #d::sql_types::HasSqlType<<#table::#column as #d::Expression>::SqlType>,
             #ty: #d::serialize::ToSql<<#table::#column as #d::Expression>::SqlType, __DB>,
         }
     });
     let column_names = fields.iter().map(|f| super::column_name(input, f));
-    let validate = impl_validate(&ident, fields.iter().copied(), Shape::Patch);
+    let plain: Vec<_> = fields
+        .iter()
+        .copied()
+        .filter(|f| f.role != Role::UpdatedAt)
+        .collect();
+    let validate = impl_validate(&ident, plain.iter().copied(), Shape::Patch);
+    let json = impl_json(
+        &ident,
+        |f| super::column_name(input, f),
+        &fields,
+        Holding::Update,
+    );
     let impls = quote! {
         #[automatically_derived]
         impl<'__a> #d::AsChangeset for &'__a #ident {
@@ -84,6 +131,14 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
             type Changeset = <(#(#change_types,)*) as #d::AsChangeset>::Changeset;
             fn as_changeset(self) -> Self::Changeset {
                 #d::AsChangeset::as_changeset((#(#change_values,)*))
+            }
+        }
+        #[automatically_derived]
+        impl #d::AsChangeset for #ident {
+            type Target = #table::table;
+            type Changeset = <(#(#own_types,)*) as #d::AsChangeset>::Changeset;
+            fn as_changeset(self) -> Self::Changeset {
+                #d::AsChangeset::as_changeset((#(#own_values,)*))
             }
         }
         #[automatically_derived]
@@ -98,6 +153,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
             #(#bounds)*
         {
             const COLUMNS: &'static [&'static str] = &[#(#column_names),*];
+            const UPDATED_AT: ::core::option::Option<usize> = #updated_at;
             fn is_set(&self, __field: usize) -> bool {
                 match __field {
                     #(#is_set)*
@@ -116,6 +172,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
             }
         }
         #validate
+        #json
     };
     (item, impls)
 }

@@ -96,6 +96,7 @@ impl r2d2::ManageConnection for ConnectionManager {
 pub struct Database {
     pool: r2d2::Pool<ConnectionManager>,
     url: DatabaseUrl,
+    plugins: crate::executor::Plugins,
 }
 
 impl std::fmt::Debug for Database {
@@ -140,7 +141,11 @@ impl Database {
         // Connect once now so a bad URL or a down server fails here, with its real cause.
         let first = AnyConnection::establish_url(&url)?;
         drop(first);
-        let db = Database { pool, url };
+        let db = Database {
+            pool,
+            url,
+            plugins: std::sync::Arc::from(Vec::new()),
+        };
         debug_assert_eq!(db.backend(), backend);
         Ok(db)
     }
@@ -148,7 +153,16 @@ impl Database {
     /// Borrows a pooled connection as an executor for repositories and transactions.
     pub fn conn(&self) -> Result<Conn> {
         let pooled = self.pool.get().map_err(|e| self.pool_error(e))?;
-        Ok(Conn::pooled(pooled))
+        Ok(Conn::pooled(pooled, self.plugins.clone()))
+    }
+
+    /// The same pool with `plugin` added after the others: every repository obtained from
+    /// it applies the plugins in the order they were added.
+    pub fn with_plugin(mut self, plugin: impl crate::Plugin) -> Self {
+        let mut plugins: Vec<_> = self.plugins.iter().cloned().collect();
+        plugins.push(std::sync::Arc::new(plugin));
+        self.plugins = plugins.into();
+        self
     }
 
     /// Runs `f` in a transaction on a pooled connection: committed when `f` returns `Ok`,

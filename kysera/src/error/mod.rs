@@ -178,6 +178,14 @@ pub enum Error {
     /// A query could not be built or its result could not be decoded.
     #[error("query error: {0}")]
     Query(String),
+    /// A plugin refused an operation.
+    #[error("plugin `{plugin}` refused: {message}")]
+    Plugin {
+        /// The plugin's name.
+        plugin: String,
+        /// Why.
+        message: String,
+    },
 }
 
 fn fmt_opt(prefix: &str, value: &Option<String>) -> String {
@@ -202,6 +210,14 @@ impl Error {
                 | Error::PoolTimeout { .. }
                 | Error::Connection { lost: true, .. }
         )
+    }
+
+    /// A plugin's refusal.
+    pub fn plugin(plugin: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Plugin {
+            plugin: plugin.into(),
+            message: message.into(),
+        }
     }
 
     /// True when this is [`Error::NotFound`].
@@ -229,6 +245,7 @@ impl Error {
             Error::ConnectionBusy => "connection_busy",
             Error::Database { .. } => "database",
             Error::Query(_) => "query",
+            Error::Plugin { .. } => "plugin",
         }
     }
 }

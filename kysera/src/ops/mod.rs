@@ -7,20 +7,22 @@
 //! [`Supported`] bundles them for every backend compiled in.
 
 mod bulk_update;
-mod key_in;
 #[cfg(feature = "mysql")]
 mod mysql;
 mod read;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod returning;
+mod set;
 
 pub use bulk_update::{BulkPatch, BulkUpdate};
-pub use key_in::KeyIn;
 pub use read::ReadOps;
+pub use set::{SetValue, SetWhere};
 
+use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use crate::model::Model;
+use crate::scope::{Scope, Where};
 
 /// Writes of a model on connection type `C`, each one statement or a short fixed sequence
 /// (the caller wraps sequences in a transaction).
@@ -33,19 +35,36 @@ pub trait WriteOps<'a, C>: Model {
     fn insert_one(conn: &mut C, new: &'a Self::New) -> QueryResult<Self>;
     /// Inserts rows in one multi-row statement and returns them as stored, in input order.
     fn insert_chunk(conn: &mut C, rows: &'a [Self::New]) -> QueryResult<Vec<Self>>;
-    /// Applies `patch` to one row; `None` when no row has that key.
-    fn update_one(conn: &mut C, id: Self::Id, patch: &'a Self::Update)
-        -> QueryResult<Option<Self>>;
-    /// Applies one `patch` to every row in `ids`; returns the updated rows ordered by key.
-    fn update_ids(
+    /// Inserts owned rows (values a plugin changed) and returns them as stored, in order.
+    fn insert_owned(conn: &mut C, rows: Vec<Self::New>) -> QueryResult<Vec<Self>>;
+    /// Applies an owned patch (one a plugin changed) to the rows matching `predicate`.
+    fn update_owned(
         conn: &mut C,
-        ids: Vec<Self::Id>,
+        predicate: Where<Self>,
+        patch: Self::Update,
+    ) -> QueryResult<Vec<Self>>;
+    /// Inserts a complete row, generated columns included (restoring a deleted row).
+    fn insert_row(conn: &mut C, row: &'a Self) -> QueryResult<usize>;
+    /// Applies `patch` to the rows matching `predicate`; returns them as stored, by key.
+    fn update_where(
+        conn: &mut C,
+        predicate: Where<Self>,
         patch: &'a Self::Update,
     ) -> QueryResult<Vec<Self>>;
-    /// Applies a different patch to each row in one statement; returns them ordered by key.
+    /// Applies a different patch to each row within `scope` in one statement; returns the
+    /// updated rows ordered by key. `at` stamps a managed `updated_at` no patch sets.
     fn bulk_update_chunk(
         conn: &mut C,
         rows: &'a [(Self::Id, Self::Update)],
+        scope: &Scope,
+        at: Option<NaiveDateTime>,
+    ) -> QueryResult<Vec<Self>>;
+    /// Assigns run-time columns (soft delete, restore, touch) on the rows matching
+    /// `predicate`; returns the changed rows by key.
+    fn set_where(
+        conn: &mut C,
+        assignments: Vec<(&'static str, SetValue)>,
+        predicate: Where<Self>,
     ) -> QueryResult<Vec<Self>>;
 }
 

@@ -1,25 +1,22 @@
 //! Writes on MySQL/MariaDB, which has no `RETURNING`: write, then read the rows back by key
 //! in the same transaction (the repository opens it).
 
+use chrono::NaiveDateTime;
 use diesel::dsl::{self, Filter};
-use diesel::expression::AsExpression;
 use diesel::query_builder::{AsChangeset, IntoUpdateTarget};
 use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl};
 use diesel::query_dsl::RunQueryDsl;
 use diesel::sql_types::{BigInt, Unsigned};
-use diesel::{Expression, ExpressionMethods, Insertable, MysqlConnection, QueryResult};
+use diesel::{Insertable, MysqlConnection, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
-use super::key_in::KeyIn;
+use super::set::{SetValue, SetWhere};
 use super::{ReadOps, WriteOps};
 use crate::model::Model;
+use crate::scope::{Keys, Scope, Where};
 
 type Table<M> = <M as Model>::Table;
-type Pk<M> = <M as Model>::PrimaryKey;
-type Id<M> = <M as Model>::Id;
-type PkType<M> = <Pk<M> as Expression>::SqlType;
-type ById<M> = Filter<Table<M>, dsl::Eq<Pk<M>, Id<M>>>;
-type ByIds<M> = Filter<Table<M>, KeyIn<M>>;
+type Scoped<M> = Filter<Table<M>, Where<M>>;
 
 #[derive(diesel::QueryableByName)]
 struct AutoIncrement {
@@ -37,26 +34,44 @@ fn missing_row() -> diesel::result::Error {
     diesel::result::Error::NotFound
 }
 
+/// The keys of the rows `predicate` matches now, so a write can address exactly those and
+/// read them back (MySQL reports neither which rows an UPDATE matched nor their values).
+fn matching_keys<M: Model + ReadOps<MysqlConnection>>(
+    conn: &mut MysqlConnection,
+    predicate: Where<M>,
+    scoped: bool,
+) -> QueryResult<Vec<M::Id>> {
+    match predicate.keys() {
+        Keys::One(id) if !scoped => Ok(vec![id.clone()]),
+        Keys::Many(ids) if !scoped => Ok(ids.clone()),
+        _ => Ok(M::load_where(conn, predicate, None)?
+            .iter()
+            .map(Model::id)
+            .collect()),
+    }
+}
+
 impl<'a, M> WriteOps<'a, MysqlConnection> for M
 where
     M: Model + ReadOps<MysqlConnection>,
-    Pk<M>: ExpressionMethods,
-    PkType<M>: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
-    Id<M>: AsExpression<PkType<M>>,
     &'a M::New: Insertable<Table<M>>,
     &'a [M::New]: Insertable<Table<M>>,
+    &'a M: Insertable<Table<M>>,
+    Vec<M::New>: Insertable<Table<M>>,
+    M::Update: AsChangeset<Target = Table<M>>,
+    dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>: ExecuteDsl<MysqlConnection>,
+    dsl::Update<Scoped<M>, M::Update>: diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
     dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>: ExecuteDsl<MysqlConnection>,
     dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>: ExecuteDsl<MysqlConnection>,
-    Table<M>: FilterDsl<dsl::Eq<Pk<M>, Id<M>>> + FilterDsl<KeyIn<M>>,
-    ById<M>: IntoUpdateTarget<Table = Table<M>>,
-    ByIds<M>: IntoUpdateTarget<Table = Table<M>>,
+    dsl::Values<dsl::insert_into<Table<M>>, &'a M>: ExecuteDsl<MysqlConnection>,
+    Table<M>: FilterDsl<Where<M>>,
+    Scoped<M>: IntoUpdateTarget<Table = Table<M>>,
     &'a M::Update: AsChangeset<Target = Table<M>>,
-    dsl::Update<ById<M>, &'a M::Update>:
-        diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
-    dsl::Update<ByIds<M>, &'a M::Update>:
+    dsl::Update<Scoped<M>, &'a M::Update>:
         diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
     M::Update: BulkPatch<diesel::mysql::Mysql>,
     BulkUpdate<'a, M>: ExecuteDsl<MysqlConnection>,
+    SetWhere<M>: ExecuteDsl<MysqlConnection>,
 {
     fn insert_one(conn: &mut MysqlConnection, new: &'a Self::New) -> QueryResult<Self> {
         diesel::insert_into(M::Table::default())
@@ -102,7 +117,11 @@ where
                     .ok_or(diesel::result::Error::NotFound)?
             }
         };
-        let found = M::find_by_ids(conn, ids.clone())?;
+        let found = M::load_where(
+            conn,
+            Where::new(Scope::default(), Keys::Many(ids.clone())),
+            None,
+        )?;
         let ordered = crate::ops::in_key_order(found, &ids);
         if ordered.len() != rows.len() {
             return Err(missing_row());
@@ -110,32 +129,98 @@ where
         Ok(ordered)
     }
 
-    fn update_one(
-        conn: &mut MysqlConnection,
-        id: Self::Id,
-        patch: &'a Self::Update,
-    ) -> QueryResult<Option<Self>> {
-        let target = M::Table::default().filter(M::PrimaryKey::default().eq(id.clone()));
-        diesel::update(target).set(patch).execute(conn)?;
-        M::find_by_id(conn, id)
+    fn insert_owned(conn: &mut MysqlConnection, rows: Vec<Self::New>) -> QueryResult<Vec<Self>> {
+        // Owned rows only come from plugins; insert them one by one to learn each key.
+        let mut stored = Vec::with_capacity(rows.len());
+        for row in rows {
+            let supplied = M::new_id(&row);
+            diesel::insert_into(M::Table::default())
+                .values(vec![row])
+                .execute(conn)?;
+            let id = match supplied {
+                Some(id) => id,
+                None => M::id_from_insert_id(auto_increment(conn)?.first_id)
+                    .ok_or(diesel::result::Error::NotFound)?,
+            };
+            stored.push(M::find_by_id(conn, id)?.ok_or_else(missing_row)?);
+        }
+        Ok(stored)
     }
 
-    fn update_ids(
+    fn update_owned(
         conn: &mut MysqlConnection,
-        ids: Vec<Self::Id>,
+        predicate: Where<Self>,
+        patch: Self::Update,
+    ) -> QueryResult<Vec<Self>> {
+        let scoped = !predicate.scope().is_empty();
+        let ids = matching_keys::<M>(conn, predicate, scoped)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let target = Where::new(Scope::default(), Keys::Many(ids.clone()));
+        diesel::update(M::Table::default().filter(target))
+            .set(patch)
+            .execute(conn)?;
+        M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
+    }
+
+    fn insert_row(conn: &mut MysqlConnection, row: &'a Self) -> QueryResult<usize> {
+        diesel::insert_into(M::Table::default())
+            .values(row)
+            .execute(conn)
+    }
+
+    fn update_where(
+        conn: &mut MysqlConnection,
+        predicate: Where<Self>,
         patch: &'a Self::Update,
     ) -> QueryResult<Vec<Self>> {
-        let target = M::Table::default().filter(KeyIn::<M>::new(ids.clone()));
-        diesel::update(target).set(patch).execute(conn)?;
-        M::find_by_ids(conn, ids)
+        let scoped = !predicate.scope().is_empty();
+        let ids = matching_keys::<M>(conn, predicate, scoped)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let target = Where::new(Scope::default(), Keys::Many(ids.clone()));
+        diesel::update(M::Table::default().filter(target))
+            .set(patch)
+            .execute(conn)?;
+        M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
     }
 
     fn bulk_update_chunk(
         conn: &mut MysqlConnection,
         rows: &'a [(Self::Id, Self::Update)],
+        scope: &Scope,
+        at: Option<NaiveDateTime>,
     ) -> QueryResult<Vec<Self>> {
-        BulkUpdate::<M>::new(rows, false).execute(conn)?;
-        M::find_by_ids(conn, rows.iter().map(|(id, _)| id.clone()).collect())
+        let ids: Vec<Self::Id> = rows.iter().map(|(id, _)| id.clone()).collect();
+        let visible = if scope.is_empty() {
+            ids
+        } else {
+            matching_keys::<M>(conn, Where::new(scope.clone(), Keys::Many(ids)), true)?
+        };
+        BulkUpdate::<M>::new(rows, scope, at, false).execute(conn)?;
+        M::load_where(
+            conn,
+            Where::new(Scope::default(), Keys::Many(visible)),
+            None,
+        )
+    }
+
+    fn set_where(
+        conn: &mut MysqlConnection,
+        assignments: Vec<(&'static str, SetValue)>,
+        predicate: Where<Self>,
+    ) -> QueryResult<Vec<Self>> {
+        // The predicate usually tests a column being assigned (deleted_at), so find the rows
+        // first and address them by key.
+        let ids = matching_keys::<M>(conn, predicate, true)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let target = Where::new(Scope::default(), Keys::Many(ids.clone()));
+        SetWhere::new(assignments, target, false).execute(conn)?;
+        M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
     }
 }
 

@@ -1,24 +1,21 @@
 //! Writes on SQLite and PostgreSQL: one statement each, rows come back through `RETURNING`.
 
+use chrono::NaiveDateTime;
 use diesel::dsl::{self, Filter};
-use diesel::expression::AsExpression;
 use diesel::query_builder::{AsChangeset, IntoUpdateTarget, Query};
-use diesel::query_dsl::methods::FilterDsl;
+use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl};
 use diesel::query_dsl::{LoadQuery, RunQueryDsl};
-use diesel::{Expression, ExpressionMethods, Insertable, OptionalExtension, QueryResult};
+use diesel::{Insertable, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
-use super::key_in::KeyIn;
+use super::set::{SetValue, SetWhere};
 use super::WriteOps;
 use crate::model::Model;
+use crate::scope::{Scope, Where};
 
 type Table<M> = <M as Model>::Table;
-type Pk<M> = <M as Model>::PrimaryKey;
 type Sel<M> = <M as Model>::Selection;
-type Id<M> = <M as Model>::Id;
-type PkType<M> = <Pk<M> as Expression>::SqlType;
-type ById<M> = Filter<Table<M>, dsl::Eq<Pk<M>, Id<M>>>;
-type ByIds<M> = Filter<Table<M>, KeyIn<M>>;
+type Scoped<M> = Filter<Table<M>, Where<M>>;
 
 macro_rules! returning_write_ops {
     ($feature:literal, $conn:ty) => {
@@ -26,27 +23,30 @@ macro_rules! returning_write_ops {
         impl<'a, M> WriteOps<'a, $conn> for M
         where
             M: Model,
-            Pk<M>: ExpressionMethods,
-            PkType<M>: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
-            Id<M>: AsExpression<PkType<M>>,
             &'a M::New: Insertable<Table<M>>,
             &'a [M::New]: Insertable<Table<M>>,
+            &'a M: Insertable<Table<M>>,
+            Vec<M::New>: Insertable<Table<M>>,
+            M::Update: AsChangeset<Target = Table<M>>,
+            dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>, Sel<M>>:
+                Query + LoadQuery<'static, $conn, M>,
+            dsl::Update<Scoped<M>, M::Update>: diesel::query_builder::AsQuery,
+            dsl::Returning<dsl::Update<Scoped<M>, M::Update>, Sel<M>>:
+                Query + LoadQuery<'static, $conn, M>,
             dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
             dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
-            Table<M>: FilterDsl<dsl::Eq<Pk<M>, Id<M>>> + FilterDsl<KeyIn<M>>,
-            ById<M>: IntoUpdateTarget<Table = Table<M>>,
-            ByIds<M>: IntoUpdateTarget<Table = Table<M>>,
+            dsl::Values<dsl::insert_into<Table<M>>, &'a M>: ExecuteDsl<$conn>,
+            Table<M>: FilterDsl<Where<M>>,
+            Scoped<M>: IntoUpdateTarget<Table = Table<M>>,
             &'a M::Update: AsChangeset<Target = Table<M>>,
-            dsl::Update<ById<M>, &'a M::Update>: diesel::query_builder::AsQuery,
-            dsl::Update<ByIds<M>, &'a M::Update>: diesel::query_builder::AsQuery,
-            dsl::Returning<dsl::Update<ById<M>, &'a M::Update>, Sel<M>>:
-                Query + LoadQuery<'a, $conn, M>,
-            dsl::Returning<dsl::Update<ByIds<M>, &'a M::Update>, Sel<M>>:
+            dsl::Update<Scoped<M>, &'a M::Update>: diesel::query_builder::AsQuery,
+            dsl::Returning<dsl::Update<Scoped<M>, &'a M::Update>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
             M::Update: BulkPatch<<$conn as diesel::Connection>::Backend>,
             BulkUpdate<'a, M>: LoadQuery<'a, $conn, M>,
+            SetWhere<M>: LoadQuery<'static, $conn, M>,
         {
             fn insert_one(conn: &mut $conn, new: &'a Self::New) -> QueryResult<Self> {
                 diesel::insert_into(M::Table::default())
@@ -62,26 +62,38 @@ macro_rules! returning_write_ops {
                     .get_results(conn)
             }
 
-            fn update_one(
-                conn: &mut $conn,
-                id: Self::Id,
-                patch: &'a Self::Update,
-            ) -> QueryResult<Option<Self>> {
-                let target = M::Table::default().filter(M::PrimaryKey::default().eq(id));
-                diesel::update(target)
-                    .set(patch)
+            fn insert_owned(conn: &mut $conn, rows: Vec<Self::New>) -> QueryResult<Vec<Self>> {
+                diesel::insert_into(M::Table::default())
+                    .values(rows)
                     .returning(M::Selection::default())
-                    .get_result(conn)
-                    .optional()
+                    .get_results(conn)
             }
 
-            fn update_ids(
+            fn update_owned(
                 conn: &mut $conn,
-                ids: Vec<Self::Id>,
+                predicate: Where<Self>,
+                patch: Self::Update,
+            ) -> QueryResult<Vec<Self>> {
+                let mut rows: Vec<Self> = diesel::update(M::Table::default().filter(predicate))
+                    .set(patch)
+                    .returning(M::Selection::default())
+                    .get_results(conn)?;
+                crate::ops::sort_by_key_order(&mut rows);
+                Ok(rows)
+            }
+
+            fn insert_row(conn: &mut $conn, row: &'a Self) -> QueryResult<usize> {
+                diesel::insert_into(M::Table::default())
+                    .values(row)
+                    .execute(conn)
+            }
+
+            fn update_where(
+                conn: &mut $conn,
+                predicate: Where<Self>,
                 patch: &'a Self::Update,
             ) -> QueryResult<Vec<Self>> {
-                let target = M::Table::default().filter(KeyIn::<M>::new(ids));
-                let mut rows: Vec<Self> = diesel::update(target)
+                let mut rows: Vec<Self> = diesel::update(M::Table::default().filter(predicate))
                     .set(patch)
                     .returning(M::Selection::default())
                     .get_results(conn)?;
@@ -92,10 +104,23 @@ macro_rules! returning_write_ops {
             fn bulk_update_chunk(
                 conn: &mut $conn,
                 rows: &'a [(Self::Id, Self::Update)],
+                scope: &Scope,
+                at: Option<NaiveDateTime>,
             ) -> QueryResult<Vec<Self>> {
-                let mut updated: Vec<Self> = BulkUpdate::<M>::new(rows, true).load(conn)?;
+                let mut updated: Vec<Self> =
+                    BulkUpdate::<M>::new(rows, scope, at, true).load(conn)?;
                 crate::ops::sort_by_key_order(&mut updated);
                 Ok(updated)
+            }
+
+            fn set_where(
+                conn: &mut $conn,
+                assignments: Vec<(&'static str, SetValue)>,
+                predicate: Where<Self>,
+            ) -> QueryResult<Vec<Self>> {
+                let mut rows: Vec<Self> = SetWhere::new(assignments, predicate, true).load(conn)?;
+                crate::ops::sort_by_key_order(&mut rows);
+                Ok(rows)
             }
         }
     };
