@@ -127,7 +127,7 @@ impl Operation {
 }
 
 /// One row of `audit_logs`.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Serialize)]
 #[diesel(table_name = audit_logs)]
 pub struct AuditEntry {
     /// The audit row's id.
@@ -203,6 +203,27 @@ pub struct NewAuditEntry {
     pub changed_at: NaiveDateTime,
     /// Free metadata (JSON text).
     pub metadata: Option<String>,
+}
+
+/// The audit rows of one entity, oldest first.
+pub fn history(conn: &crate::Conn, table: &str, entity_id: &str) -> Result<Vec<AuditEntry>> {
+    let query = audit_logs::table
+        .filter(audit_logs::table_name.eq(table.to_string()))
+        .filter(audit_logs::entity_id.eq(entity_id.to_string()))
+        .order(audit_logs::id)
+        .select(audit_logs::all_columns);
+    conn.load(query)
+}
+
+/// One audit row by id.
+pub fn entry(conn: &crate::Conn, audit_id: i64) -> Result<AuditEntry> {
+    let query = audit_logs::table
+        .filter(audit_logs::id.eq(audit_id))
+        .select(audit_logs::all_columns);
+    conn.first(query)?.ok_or_else(|| Error::NotFound {
+        table: "audit_logs".into(),
+        key: audit_id.to_string(),
+    })
 }
 
 /// Applies `#[audited(exclude(...), redact(...))]` to captured values.

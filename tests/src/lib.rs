@@ -40,7 +40,8 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl TestDb {
     /// Creates an empty database on `backend` and runs `schema` in it.
-    pub fn new(backend: BackendKind, schema: &str) -> Self {
+    pub fn new(backend: BackendKind, schema: impl AsRef<str>) -> Self {
+        let schema = schema.as_ref();
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("kysera_t{}_{}_{}", std::process::id(), n, nanos());
         let (url, drop_sql, dir) = match backend {

@@ -58,11 +58,11 @@ pub fn expand(input: &Input) -> TokenStream {
     let behaviours = behaviours(input);
     let row_types = input.fields.iter().map(|f| {
         let (column, ty) = (&f.column, f.ty);
-        quote!(#d::dsl::Eq<#table::#column, &'__a #ty>)
+        quote!(#d::dsl::Eq<#table::#column, #ty>)
     });
     let row_values = input.fields.iter().map(|f| {
         let (column, fident) = (&f.column, f.ident);
-        quote!(#d::ExpressionMethods::eq(#table::#column, &self.#fident))
+        quote!(#d::ExpressionMethods::eq(#table::#column, self.#fident))
     });
     let regexes = regex_statics(input);
 
@@ -113,7 +113,7 @@ pub fn expand(input: &Input) -> TokenStream {
 
         // The whole row, generated columns included: restoring a hard-deleted row.
         #[automatically_derived]
-        impl<'__a> #d::Insertable<#table::table> for &'__a #model {
+        impl #d::Insertable<#table::table> for #model {
             type Values = <(#(#row_types,)*) as #d::Insertable<#table::table>>::Values;
             fn values(self) -> Self::Values {
                 #d::Insertable::values((#(#row_values,)*))

@@ -44,7 +44,7 @@ pub trait WriteOps<'a, C>: Model {
         patch: Self::Update,
     ) -> QueryResult<Vec<Self>>;
     /// Inserts a complete row, generated columns included (restoring a deleted row).
-    fn insert_row(conn: &mut C, row: &'a Self) -> QueryResult<usize>;
+    fn insert_row(conn: &mut C, row: Self) -> QueryResult<usize>;
     /// Applies `patch` to the rows matching `predicate`; returns them as stored, by key.
     fn update_where(
         conn: &mut C,

@@ -56,14 +56,14 @@ where
     M: Model + ReadOps<MysqlConnection>,
     &'a M::New: Insertable<Table<M>>,
     &'a [M::New]: Insertable<Table<M>>,
-    &'a M: Insertable<Table<M>>,
+    M: Insertable<Table<M>>,
     Vec<M::New>: Insertable<Table<M>>,
     M::Update: AsChangeset<Target = Table<M>>,
     dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>: ExecuteDsl<MysqlConnection>,
     dsl::Update<Scoped<M>, M::Update>: diesel::query_builder::AsQuery + ExecuteDsl<MysqlConnection>,
     dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>: ExecuteDsl<MysqlConnection>,
     dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>: ExecuteDsl<MysqlConnection>,
-    dsl::Values<dsl::insert_into<Table<M>>, &'a M>: ExecuteDsl<MysqlConnection>,
+    dsl::Values<dsl::insert_into<Table<M>>, M>: ExecuteDsl<MysqlConnection>,
     Table<M>: FilterDsl<Where<M>>,
     Scoped<M>: IntoUpdateTarget<Table = Table<M>>,
     &'a M::Update: AsChangeset<Target = Table<M>>,
@@ -164,7 +164,7 @@ where
         M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
     }
 
-    fn insert_row(conn: &mut MysqlConnection, row: &'a Self) -> QueryResult<usize> {
+    fn insert_row(conn: &mut MysqlConnection, row: Self) -> QueryResult<usize> {
         diesel::insert_into(M::Table::default())
             .values(row)
             .execute(conn)

@@ -25,7 +25,7 @@ macro_rules! returning_write_ops {
             M: Model,
             &'a M::New: Insertable<Table<M>>,
             &'a [M::New]: Insertable<Table<M>>,
-            &'a M: Insertable<Table<M>>,
+            M: Insertable<Table<M>>,
             Vec<M::New>: Insertable<Table<M>>,
             M::Update: AsChangeset<Target = Table<M>>,
             dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>, Sel<M>>:
@@ -37,7 +37,7 @@ macro_rules! returning_write_ops {
                 Query + LoadQuery<'a, $conn, M>,
             dsl::Returning<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, Sel<M>>:
                 Query + LoadQuery<'a, $conn, M>,
-            dsl::Values<dsl::insert_into<Table<M>>, &'a M>: ExecuteDsl<$conn>,
+            dsl::Values<dsl::insert_into<Table<M>>, M>: ExecuteDsl<$conn>,
             Table<M>: FilterDsl<Where<M>>,
             Scoped<M>: IntoUpdateTarget<Table = Table<M>>,
             &'a M::Update: AsChangeset<Target = Table<M>>,
@@ -82,7 +82,7 @@ macro_rules! returning_write_ops {
                 Ok(rows)
             }
 
-            fn insert_row(conn: &mut $conn, row: &'a Self) -> QueryResult<usize> {
+            fn insert_row(conn: &mut $conn, row: Self) -> QueryResult<usize> {
                 diesel::insert_into(M::Table::default())
                     .values(row)
                     .execute(conn)
