@@ -1,5 +1,9 @@
 //! The blog used by the `blog` example and the integration tests: users, posts and comments
-//! with foreign keys, and the DDL that creates them on each backend.
+//! with foreign keys, and the DDL that creates them on each backend; and a multi-tenant
+//! plugin written against kysera's public API.
+
+#[path = "tenant.rs"]
+pub mod tenant;
 
 /// The blog models and their schema.
 pub mod blog {

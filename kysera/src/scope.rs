@@ -23,6 +23,9 @@ pub enum Condition {
     IsNotNull(String),
     /// `column = value` (`IS NULL` for [`ScopeValue::Null`]).
     Eq(String, ScopeValue),
+    /// Matches no row (`1=0`): a scope that cannot be satisfied, such as a tenant filter
+    /// without a current tenant.
+    Never,
 }
 
 impl Condition {
@@ -261,6 +264,7 @@ where
             out.push_identifier(column)?;
             out.push_sql(" IS NOT NULL");
         }
+        Condition::Never => out.push_sql("1=0"),
         Condition::Eq(column, value) => {
             out.push_identifier(column)?;
             out.push_sql(" = ");
