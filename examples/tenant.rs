@@ -67,17 +67,16 @@ impl Plugin for TenantPlugin {
                     row.insert(self.column.to_string(), tenant.clone());
                 }
             }
-            Operation::Update => {
+            Operation::Update
                 if write
                     .values
                     .iter()
-                    .any(|patch| patch.get(self.column).is_some_and(|v| *v != tenant))
-                {
-                    return Err(Error::plugin(
-                        Self::NAME,
-                        "a row cannot move to another tenant",
-                    ));
-                }
+                    .any(|patch| patch.get(self.column).is_some_and(|v| *v != tenant)) =>
+            {
+                return Err(Error::plugin(
+                    Self::NAME,
+                    "a row cannot move to another tenant",
+                ));
             }
             // Deletes and restores are confined by the read scope.
             _ => {}

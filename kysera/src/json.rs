@@ -268,6 +268,8 @@ mod tests {
     }
 
     #[test]
+    // The borrows select the impl: that is the mechanism under test.
+    #[allow(clippy::needless_borrow)]
     fn autoref_falls_back_for_other_types() {
         struct Opaque;
         let known = (&Json(&5i64)).json();

@@ -54,7 +54,7 @@ pub const NAMES: &[&str] = &["timestamps", "soft_delete", "audited"];
 
 impl Behaviours {
     /// Reads the bare attributes `#[timestamps]`, `#[soft_delete]`, `#[audited]`.
-    pub fn from_attrs(&mut self, cx: &Ctxt, attrs: &[syn::Attribute]) {
+    pub fn read_attrs(&mut self, cx: &Ctxt, attrs: &[syn::Attribute]) {
         for attr in attrs {
             let Some(name) = NAMES.iter().find(|n| attr.path().is_ident(n)) else {
                 continue;
@@ -80,7 +80,7 @@ impl Behaviours {
     }
 
     /// Reads `soft_delete` / `soft_delete(...)` found as a key inside `#[kysera(...)]`.
-    pub fn from_kysera_key(
+    pub fn read_kysera_key(
         &mut self,
         cx: &Ctxt,
         name: &'static str,

@@ -23,7 +23,7 @@ impl Container {
         let mut table = Once::new(TABLE);
         let mut schema = Once::new(SCHEMA);
         let mut behaviours = Behaviours::default();
-        behaviours.from_attrs(cx, attrs);
+        behaviours.read_attrs(cx, attrs);
         for attr in attrs.iter().filter(|a| a.path().is_ident(KYSERA)) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(TABLE) {
@@ -39,7 +39,7 @@ impl Container {
                     let path: syn::Path = meta.value()?.parse()?;
                     schema.set(cx, meta.path.span(), path);
                 } else if let Some(name) = NAMES.iter().find(|n| meta.path.is_ident(n)) {
-                    behaviours.from_kysera_key(cx, name, &meta)?;
+                    behaviours.read_kysera_key(cx, name, &meta)?;
                 } else {
                     unknown(cx, &meta, "kysera struct attribute", CONTAINER_KEYS)?;
                 }
