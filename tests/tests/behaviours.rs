@@ -218,3 +218,52 @@ all_backends! {
         assert!(matches!(articles.restore_from_audit(insert.id), Err(Error::InvalidArgument(_))));
     }
 }
+
+mod finders {
+    use super::*;
+
+    fn seeded(db: &kysera_integration_tests::TestDb) -> (kysera::Conn, Vec<Article>) {
+        let conn = db.conn();
+        let stamps = [
+            "2024-01-01 00:00:00",
+            "2024-02-01 00:00:00",
+            "2024-03-01 00:00:00",
+            "2024-04-01 00:00:00",
+        ];
+        let rows = stamps
+            .iter()
+            .enumerate()
+            .map(|(i, t)| NewArticle {
+                created_at: Some(at(t)),
+                updated_at: Some(at(stamps[3 - i])),
+                ..new(&format!("t{i}"))
+            })
+            .collect::<Vec<_>>();
+        let created = conn.repo::<Article>().create_many(&rows).unwrap();
+        (conn, created)
+    }
+
+    fn ids(rows: Vec<Article>) -> Vec<i64> {
+        rows.into_iter().map(|a| a.id).collect()
+    }
+
+    all_backends! {
+        fn timestamp_finders(db: &TestDb) {
+            let (conn, rows) = seeded(db);
+            let articles = conn.repo::<Article>();
+            let id = |i: usize| rows[i].id;
+            assert_eq!(ids(articles.created_after(at("2024-02-01 00:00:00")).unwrap()), vec![id(2), id(3)]);
+            assert_eq!(ids(articles.created_before(at("2024-02-01 00:00:00")).unwrap()), vec![id(0)]);
+            assert_eq!(ids(articles.created_between(at("2024-02-01 00:00:00"), at("2024-03-01 00:00:00")).unwrap()), vec![id(1), id(2)]);
+            assert_eq!(ids(articles.recently_created(2).unwrap()), vec![id(3), id(2)]);
+            assert_eq!(ids(articles.recently_updated(1).unwrap()), vec![id(0)]);
+            assert_eq!(ids(articles.updated_after(at("2024-02-15 00:00:00")).unwrap()), vec![id(0), id(1)]);
+            articles.delete(id(3)).unwrap();
+            assert_eq!(ids(articles.recently_created(1).unwrap()), vec![id(2)], "soft-deleted rows stay out");
+        }
+    }
+
+    fn schema(backend: BackendKind) -> String {
+        super::schema(backend)
+    }
+}

@@ -62,12 +62,14 @@ impl Behaviours {
             let span = attr.path().span();
             let result = match &attr.meta {
                 syn::Meta::Path(_) => {
-                    self.set(cx, name, span, None);
+                    self.set(cx, name, span);
                     Ok(())
                 }
-                syn::Meta::List(_) => {
-                    attr.parse_nested_meta(|meta| self.option(cx, name, span, &meta))
+                // A second `#[name(...)]` is reported once; its options are not merged in.
+                syn::Meta::List(_) if self.set(cx, name, span) => {
+                    attr.parse_nested_meta(|meta| self.option(cx, name, &meta))
                 }
+                syn::Meta::List(_) => Ok(()),
                 syn::Meta::NameValue(nv) => {
                     cx.error_spanned_by(nv, format!("write `#[{name}]` or `#[{name}(...)]`"));
                     Ok(())
@@ -86,16 +88,19 @@ impl Behaviours {
         name: &'static str,
         meta: &ParseNestedMeta,
     ) -> syn::Result<()> {
-        let span = meta.path.span();
-        if meta.input.peek(syn::token::Paren) {
-            meta.parse_nested_meta(|option| self.option(cx, name, span, &option))
-        } else {
-            self.set(cx, name, span, None);
+        let fresh = self.set(cx, name, meta.path.span());
+        if !meta.input.peek(syn::token::Paren) {
             Ok(())
+        } else if fresh {
+            meta.parse_nested_meta(|option| self.option(cx, name, &option))
+        } else {
+            super::skip_value(meta)
         }
     }
 
-    fn set(&mut self, cx: &Ctxt, name: &str, span: Span, _: Option<()>) {
+    /// Turns behaviour `name` on with its defaults; `false` (and an error at `span`) when it
+    /// is already on, whichever spelling turned it on.
+    fn set(&mut self, cx: &Ctxt, name: &str, span: Span) -> bool {
         let duplicate = match name {
             "timestamps" => self.timestamps.is_some(),
             "soft_delete" => self.soft_delete.is_some(),
@@ -104,9 +109,11 @@ impl Behaviours {
         if duplicate {
             cx.syn_error(syn::Error::new(
                 span,
-                format!("duplicate `{name}` attribute"),
+                format!(
+                    "duplicate `{name}` behaviour\nhelp: give it once, with all its options; `#[{name}(...)]` and `#[kysera({name}(...))]` are the same attribute"
+                ),
             ));
-            return;
+            return false;
         }
         match name {
             "timestamps" => {
@@ -131,24 +138,11 @@ impl Behaviours {
                 })
             }
         }
+        true
     }
 
-    /// One option inside `name(...)`; the first option creates the behaviour with defaults.
-    fn option(
-        &mut self,
-        cx: &Ctxt,
-        name: &str,
-        span: Span,
-        meta: &ParseNestedMeta,
-    ) -> syn::Result<()> {
-        let present = match name {
-            "timestamps" => self.timestamps.is_some(),
-            "soft_delete" => self.soft_delete.is_some(),
-            _ => self.audited.is_some(),
-        };
-        if !present {
-            self.set(cx, name, span, None);
-        }
+    /// One option inside `name(...)`, for a behaviour [`Behaviours::set`] has just turned on.
+    fn option(&mut self, cx: &Ctxt, name: &str, meta: &ParseNestedMeta) -> syn::Result<()> {
         match name {
             "timestamps" => {
                 let t = self.timestamps.as_mut().expect("set above");

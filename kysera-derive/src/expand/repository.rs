@@ -34,6 +34,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
                 }
             }
         });
+    let timestamp_finders = timestamp_finders(input);
     let doc = format!(
         "The repository of [`{model}`]: every operation of [`kysera::Repo`] plus a typed finder per column. Add your own finders in an `impl {ident}<'_>` block."
     );
@@ -45,6 +46,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
         #[allow(dead_code)]
         impl<'c> #ident<'c> {
             #(#finders)*
+            #timestamp_finders
         }
     };
     let impls = quote! {
@@ -69,4 +71,56 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
 
 fn is_json(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Value"))
+}
+
+/// Finders of `#[timestamps]` models: by creation and update time, newest first.
+fn timestamp_finders(input: &Input) -> TokenStream {
+    use crate::ast::Role;
+    let (vis, model, table) = (input.vis, input.ident, input.table_path());
+    let Some(created) = input.fields.iter().find(|f| f.role == Role::CreatedAt) else {
+        return TokenStream::new();
+    };
+    let d = quote!(::kysera::__private::diesel);
+    let key = &input.primary_key().column;
+    let created = &created.column;
+    let ts = quote!(::kysera::__private::chrono::NaiveDateTime);
+    let result = quote!(::kysera::Result<::std::vec::Vec<#model>>);
+    let mut out = quote! {
+        /// Rows created strictly after `at`, ordered by key.
+        #vis fn created_after(&self, at: #ts) -> #result {
+            use #d::{ExpressionMethods as _, QueryDsl as _};
+            self.0.load(self.0.query().filter(#table::#created.gt(at)).order(#table::#key))
+        }
+        /// Rows created strictly before `at`, ordered by key.
+        #vis fn created_before(&self, at: #ts) -> #result {
+            use #d::{ExpressionMethods as _, QueryDsl as _};
+            self.0.load(self.0.query().filter(#table::#created.lt(at)).order(#table::#key))
+        }
+        /// Rows created from `from` to `to`, both included, ordered by key.
+        #vis fn created_between(&self, from: #ts, to: #ts) -> #result {
+            use #d::{ExpressionMethods as _, QueryDsl as _};
+            self.0.load(self.0.query().filter(#table::#created.between(from, to)).order(#table::#key))
+        }
+        /// The `n` most recently created rows, newest first.
+        #vis fn recently_created(&self, n: i64) -> #result {
+            use #d::{ExpressionMethods as _, QueryDsl as _};
+            self.0.load(self.0.query().order((#table::#created.desc(), #table::#key.desc())).limit(n))
+        }
+    };
+    if let Some(updated) = input.fields.iter().find(|f| f.role == Role::UpdatedAt) {
+        let updated = &updated.column;
+        out.extend(quote! {
+            /// Rows updated strictly after `at`, ordered by key.
+            #vis fn updated_after(&self, at: #ts) -> #result {
+                use #d::{ExpressionMethods as _, QueryDsl as _};
+                self.0.load(self.0.query().filter(#table::#updated.gt(at)).order(#table::#key))
+            }
+            /// The `n` most recently updated rows, newest first.
+            #vis fn recently_updated(&self, n: i64) -> #result {
+                use #d::{ExpressionMethods as _, QueryDsl as _};
+                self.0.load(self.0.query().order((#table::#updated.desc(), #table::#key.desc())).limit(n))
+            }
+        });
+    }
+    out
 }
