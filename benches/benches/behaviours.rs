@@ -90,15 +90,19 @@ fn ddl(backend: BackendKind) -> String {
         BackendKind::Postgres => "BIGSERIAL PRIMARY KEY",
         _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
     };
-    let tables = ["bench_plain_articles", "bench_articles", "bench_audited_articles"]
-        .map(|table| {
-            format!(
-                "CREATE TABLE {table} (id {id}, title TEXT NOT NULL, body TEXT,
+    let tables = [
+        "bench_plain_articles",
+        "bench_articles",
+        "bench_audited_articles",
+    ]
+    .map(|table| {
+        format!(
+            "CREATE TABLE {table} (id {id}, title TEXT NOT NULL, body TEXT,
                     created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
                     deleted_at TIMESTAMP NULL);"
-            )
-        })
-        .join("\n");
+        )
+    })
+    .join("\n");
     format!("{tables}\n{}", kysera::audit::migration_sql(backend))
 }
 
@@ -116,9 +120,9 @@ struct Backend {
 /// Where a backend's data lives, removed on drop.
 enum Store {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    Sqlite(tempfile::TempDir),
+    Sqlite { _dir: tempfile::TempDir },
     #[cfg(feature = "postgres")]
-    Postgres(PgDatabase),
+    Postgres { _database: PgDatabase },
 }
 
 /// A PostgreSQL database of the bench's own, dropped (with its connections) on drop.
@@ -154,7 +158,10 @@ impl PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         let dropped = Conn::establish(&self.server).and_then(|admin| {
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
         });
         if let Err(e) = dropped {
             eprintln!("could not drop the bench database {}: {e}", self.name);
@@ -231,7 +238,10 @@ fn prepare(name: &'static str, conn: Conn, store: Store) -> Backend {
         .iter()
         .map(|r| r.id)
         .collect();
-    assert!(plain == soft && soft == audited, "the same keys in every table");
+    assert!(
+        plain == soft && soft == audited,
+        "the same keys in every table"
+    );
     conn.batch_execute("DELETE FROM audit_logs")
         .expect("empty audit_logs");
     let backend = Backend {
@@ -263,7 +273,7 @@ fn backends() -> Vec<Backend> {
             mode[0].journal_mode, "wal",
             "kysera opens SQLite files in WAL mode"
         );
-        all.push(prepare("sqlite", conn, Store::Sqlite(dir)));
+        all.push(prepare("sqlite", conn, Store::Sqlite { _dir: dir }));
     }
     #[cfg(feature = "postgres")]
     {
@@ -271,7 +281,13 @@ fn backends() -> Vec<Backend> {
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
         let (database, url) = PgDatabase::create(&server);
         let conn = Conn::establish(&url).unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-        all.push(prepare("postgres", conn, Store::Postgres(database)));
+        all.push(prepare(
+            "postgres",
+            conn,
+            Store::Postgres {
+                _database: database,
+            },
+        ));
     }
     all
 }
@@ -316,7 +332,10 @@ fn check_same_results(b: &Backend) {
     let id = b.ids[ROWS / 2];
     let one = plain.get(id).unwrap();
     let two = soft.get(id).unwrap();
-    assert_eq!(key(one.id, &one.title, &one.body), key(two.id, &two.title, &two.body));
+    assert_eq!(
+        key(one.id, &one.title, &one.body),
+        key(two.id, &two.title, &two.body)
+    );
 }
 
 /// The data statements (not BEGIN/COMMIT/SAVEPOINT/RELEASE/ROLLBACK) `f` issues on `conn`,

@@ -267,3 +267,78 @@ mod finders {
         super::schema(backend)
     }
 }
+
+mod options {
+    use super::*;
+
+    /// Custom column names, no updated_at on insert, excluded columns.
+    #[derive(Repository, Debug, Clone, PartialEq)]
+    #[kysera(table = "accounts")]
+    #[timestamps(
+        created_at = "opened",
+        updated_at = "changed",
+        updated_on_insert = false
+    )]
+    #[kysera(soft_delete(column = "closed"))]
+    #[audited(exclude(password))]
+    pub struct Account {
+        #[kysera(primary_key, generated)]
+        pub id: i64,
+        pub login: String,
+        pub password: String,
+        pub opened: NaiveDateTime,
+        pub changed: Option<NaiveDateTime>,
+        pub closed: Option<NaiveDateTime>,
+    }
+
+    /// Audit without values.
+    #[derive(Repository, Debug, Clone, PartialEq)]
+    #[kysera(table = "events")]
+    #[audited(values = false)]
+    pub struct Event {
+        #[kysera(primary_key, generated)]
+        pub id: i64,
+        pub name: String,
+    }
+
+    fn schema(backend: BackendKind) -> String {
+        let (id, ts) = match backend {
+            BackendKind::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP"),
+            BackendKind::Postgres => ("BIGSERIAL PRIMARY KEY", "TIMESTAMP"),
+            BackendKind::Mysql => ("BIGINT AUTO_INCREMENT PRIMARY KEY", "DATETIME(6)"),
+        };
+        format!(
+            "CREATE TABLE accounts (id {id}, login TEXT NOT NULL, password TEXT NOT NULL, opened {ts} NOT NULL, changed {ts} NULL, closed {ts} NULL);
+             CREATE TABLE events (id {id}, name TEXT NOT NULL);
+             {}",
+            kysera::audit::migration_sql(backend)
+        )
+    }
+
+    all_backends! {
+        fn configured_columns_and_audit_options(db: &TestDb) {
+            let conn = db.conn();
+            let accounts = conn.repo::<Account>();
+            let a = accounts.create(&NewAccount { login: "ada".into(), password: "hunter2".into(), opened: None, changed: None }).unwrap();
+            assert!(recent(a.opened));
+            assert_eq!(a.changed, None, "updated_on_insert = false");
+            let a = accounts.update(a.id, &AccountUpdate { login: Some("ada2".into()), ..Default::default() }).unwrap();
+            assert!(a.changed.is_some_and(recent));
+            accounts.delete(a.id).unwrap();
+            assert_eq!(accounts.count().unwrap(), 0);
+            assert!(accounts.with_deleted().get(a.id).unwrap().closed.is_some());
+            for entry in accounts.audit_history(a.id).unwrap() {
+                let values = entry.new_values().unwrap().unwrap();
+                assert!(!values.contains_key("password"), "excluded column recorded: {values:?}");
+                assert!(values.contains_key("login"));
+            }
+
+            let events = conn.repo::<Event>();
+            let e = events.create(&NewEvent { name: "boot".into() }).unwrap();
+            events.delete(e.id).unwrap();
+            let history = events.audit_history(e.id).unwrap();
+            assert_eq!(history.len(), 2);
+            assert!(history.iter().all(|h| h.old_values.is_none() && h.new_values.is_none()), "values = false");
+        }
+    }
+}

@@ -94,7 +94,10 @@ impl Behaviours {
         } else if fresh {
             meta.parse_nested_meta(|option| self.option(cx, name, &option))
         } else {
-            super::skip_value(meta)
+            // Consume the options unread, so parsing goes on after the duplicate.
+            let content;
+            syn::parenthesized!(content in meta.input);
+            content.parse::<proc_macro2::TokenStream>().map(drop)
         }
     }
 
