@@ -138,10 +138,13 @@ impl PgDatabase {
     fn create(server: &str) -> (Self, String) {
         let name = format!("kysera_bench_{}", std::process::id());
         let admin = Conn::establish(server).unwrap_or_else(|e| panic!("connect to {server}: {e}"));
+        // One statement per call: PostgreSQL runs a multi-statement string as one
+        // transaction, and neither statement may run inside one.
         admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .expect("drop a leftover bench database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create the bench database");
         let url = with_database(server, &name);
         (
@@ -376,18 +379,41 @@ fn statements<R>(conn: &Conn, f: impl FnOnce() -> R) -> (R, Vec<String>, usize) 
     (result, data, control)
 }
 
-/// Prints the statements of one operation, shortened (the 1,000-key lists are long).
+/// Prints the statements of one operation, with column lists, key lists and VALUES rows
+/// folded (the 1,000-key statements are long).
 fn report(label: &str, backend: &str, data: &[String], control: usize) {
     println!(
         "statements {label}/{backend}: {} data statement(s), {control} transaction control",
         data.len()
     );
     for sql in data {
-        let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-        let short: String = sql.chars().take(150).collect();
-        let more = if sql.len() > short.len() { " …" } else { "" };
-        println!("    {short}{more}");
+        println!("    {}", shorten(sql));
     }
+}
+
+/// `sql` on one line, with `SELECT <columns>`, `RETURNING <columns>`, `IN (<keys>)` and
+/// `VALUES (<row>), ...` folded.
+fn shorten(sql: &str) -> String {
+    let mut sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let (Some(0), Some(from)) = (sql.find("SELECT "), sql.find(" FROM ")) {
+        sql.replace_range("SELECT ".len()..from, "<columns>");
+    }
+    if let Some(at) = sql.find(" RETURNING ") {
+        sql.replace_range(at + " RETURNING ".len().., "<columns>");
+    }
+    if let Some(at) = sql.find(" IN (") {
+        let open = at + " IN (".len();
+        if let Some(close) = sql[open..].find(')').map(|i| i + open) {
+            let keys = sql[open..close].split(", ").count();
+            sql.replace_range(open..close, &format!("<{keys} keys>"));
+        }
+    }
+    if let Some(at) = sql.find(" VALUES ") {
+        let rows = sql[at..].matches("), (").count() + 1;
+        let end = sql[at..].rfind(')').map_or(sql.len(), |i| at + i + 1);
+        sql.replace_range(at + " VALUES ".len()..end, &format!("<{rows} rows>"));
+    }
+    sql
 }
 
 /// Two patches of `body`, alternated so every iteration writes a new value.

@@ -8,6 +8,7 @@
 mod ast;
 mod attr;
 mod ctxt;
+mod embed;
 mod expand;
 mod symbol;
 mod types;
@@ -28,6 +29,15 @@ use syn::DeriveInput;
 #[proc_macro_derive(Repository, attributes(kysera, timestamps, soft_delete, audited))]
 pub fn derive_repository(input: TokenStream) -> TokenStream {
     derive_repository_inner(input.into()).into()
+}
+
+/// Embeds a migrations directory (default `"migrations"`, relative to the crate's
+/// `Cargo.toml`) as `&'static [kysera::migrate::EmbeddedMigration]`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::expand(input.into())
+        .unwrap_or_else(|err| err.to_compile_error())
+        .into()
 }
 
 /// The derive on `proc_macro2` tokens, so it can be tested without a compiler.

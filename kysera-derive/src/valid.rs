@@ -174,11 +174,17 @@ pub fn check_behaviours(cx: &Ctxt, input: &Input) {
         }
     }
     if let Some(a) = &b.audited {
+        let columns: Vec<String> = input.fields.iter().map(|f| f.column.to_string()).collect();
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
         for column in a.exclude.iter().chain(&a.redact) {
             if !input.fields.iter().any(|f| &f.column == column) {
+                let help = match crate::symbol::closest(&column.to_string(), &columns) {
+                    Some(near) => format!("help: did you mean `{near}`?"),
+                    None => format!("help: expected one of {}", crate::symbol::one_of(&columns)),
+                };
                 cx.error_spanned_by(
                     column,
-                    format!("`{column}` is not a column of `{}`", input.ident),
+                    format!("`{column}` is not a column of `{}`\n{help}", input.ident),
                 );
             }
         }

@@ -42,6 +42,7 @@ pub mod context;
 pub mod error;
 mod executor;
 pub mod json;
+pub mod migrate;
 pub mod model;
 pub mod ops;
 pub mod pagination;
@@ -69,6 +70,10 @@ pub use validate::{Validate, ValidationErrors, ValidationMode};
 /// `#[derive(Repository)]`: see the crate documentation.
 #[cfg(feature = "derive")]
 pub use kysera_derive::Repository;
+
+/// Embeds a migrations directory into the binary: see [`migrate`].
+#[cfg(feature = "derive")]
+pub use kysera_derive::embed_migrations;
 
 /// Diesel, as kysera uses it: for custom queries without a separate dependency line.
 pub use diesel;

@@ -178,6 +178,12 @@ pub enum Error {
     /// A query could not be built or its result could not be decoded.
     #[error("query error: {0}")]
     Query(String),
+    /// A migration could not be read, planned or applied.
+    #[error("migration error: {0}")]
+    Migration(String),
+    /// Applied migrations whose files changed since; nothing was run.
+    #[error("applied migrations changed since they ran: {}; run with accept-changed to record the new contents", .0.join(", "))]
+    MigrationChanged(Vec<String>),
     /// A plugin refused an operation.
     #[error("plugin `{plugin}` refused: {message}")]
     Plugin {
@@ -246,6 +252,8 @@ impl Error {
             Error::Database { .. } => "database",
             Error::Query(_) => "query",
             Error::Plugin { .. } => "plugin",
+            Error::Migration(_) => "migration",
+            Error::MigrationChanged(_) => "migration_changed",
         }
     }
 }
