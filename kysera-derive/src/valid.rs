@@ -152,7 +152,17 @@ pub fn check_behaviours(cx: &Ctxt, input: &Input) {
             }
             Some(_) => {}
         }
-        if let Some(f) = input.fields.iter().find(|f| f.role == Role::UpdatedAt) {
+        let updated = input.fields.iter().find(|f| f.role == Role::UpdatedAt);
+        if updated.is_none() && t.updated_at_named {
+            cx.syn_error(syn::Error::new(
+                t.span,
+                format!(
+                    "`#[timestamps]` names `{}` as its updated-at column, but no field maps to it",
+                    t.updated_at
+                ),
+            ));
+        }
+        if let Some(f) = updated {
             if !is_timestamp(f.inner_ty) {
                 cx.error_spanned_by(f.ty, "the updated-at column of `#[timestamps]` must be `chrono::NaiveDateTime` or `Option<chrono::NaiveDateTime>`");
             }

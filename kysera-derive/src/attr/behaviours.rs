@@ -16,6 +16,8 @@ pub struct TimestampsAttr {
     pub created_at: String,
     /// Column set on every write.
     pub updated_at: String,
+    /// True when `updated_at = "..."` was written, so the column must exist.
+    pub updated_at_named: bool,
     /// Whether inserts also set `updated_at`.
     pub updated_on_insert: bool,
 }
@@ -124,6 +126,7 @@ impl Behaviours {
                     span,
                     created_at: "created_at".into(),
                     updated_at: "updated_at".into(),
+                    updated_at_named: false,
                     updated_on_insert: true,
                 })
             }
@@ -153,6 +156,7 @@ impl Behaviours {
                     t.created_at = column_name(cx, meta)?;
                 } else if meta.path.is_ident("updated_at") {
                     t.updated_at = column_name(cx, meta)?;
+                    t.updated_at_named = true;
                 } else if meta.path.is_ident("updated_on_insert") {
                     t.updated_on_insert = meta.value()?.parse::<syn::LitBool>()?.value;
                 } else {
