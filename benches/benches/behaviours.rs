@@ -394,6 +394,7 @@ fn report(label: &str, backend: &str, data: &[String], control: usize) {
 /// `sql` on one line, with `SELECT <columns>`, `RETURNING <columns>`, `IN (<keys>)` and
 /// `VALUES (<row>), ...` folded.
 fn shorten(sql: &str) -> String {
+    let sql = sql.split(" -- binds:").next().unwrap_or(sql);
     let mut sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     if let (Some(0), Some(from)) = (sql.find("SELECT "), sql.find(" FROM ")) {
         sql.replace_range("SELECT ".len()..from, "<columns>");
