@@ -10,7 +10,7 @@ use diesel::query_builder::IntoUpdateTarget;
 use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, LimitDsl, OffsetDsl, OrderDsl, SelectDsl};
 use diesel::query_dsl::{LoadQuery, RunQueryDsl};
 use diesel::sql_types::SqlType;
-use diesel::{Connection, Expression, ExpressionMethods, OptionalExtension, QueryResult};
+use diesel::{Connection, Expression, ExpressionMethods, QueryResult};
 
 use crate::model::Model;
 use crate::scope::Where;
@@ -58,8 +58,7 @@ where
     // find_by_id, exists
     Table<M>: FilterDsl<dsl::Eq<Pk<M>, Id<M>>>,
     ById<M>: SelectDsl<Sel<M>> + SelectDsl<CountStar>,
-    Select<ById<M>, Sel<M>>: LimitDsl + RunQueryDsl<C>,
-    Limit<Select<ById<M>, Sel<M>>>: LoadQuery<'static, C, M>,
+    Select<ById<M>, Sel<M>>: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     Select<ById<M>, CountStar>: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     // find_all, page, count
     Table<M>: SelectDsl<Sel<M>> + SelectDsl<CountStar>,
@@ -80,8 +79,10 @@ where
 {
     #[inline]
     fn find_by_id(conn: &mut C, id: Self::Id) -> QueryResult<Option<Self>> {
+        // A key matches at most one row, so no LIMIT: a bound LIMIT makes SQLite re-prepare
+        // the cached statement on every call.
         let query = M::Table::default().filter(M::PrimaryKey::default().eq(id));
-        query.select(M::Selection::default()).first(conn).optional()
+        Ok(query.select(M::Selection::default()).load(conn)?.pop())
     }
 
     fn find_all(conn: &mut C) -> QueryResult<Vec<Self>> {
