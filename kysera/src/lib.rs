@@ -49,6 +49,7 @@ pub mod pagination;
 pub mod plugin;
 pub mod query;
 mod repository;
+pub mod resilience;
 pub mod scope;
 pub mod validate;
 

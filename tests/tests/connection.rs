@@ -141,3 +141,27 @@ fn bad_urls_are_configuration_errors() {
         );
     }
 }
+
+#[test]
+fn circuit_breaker_opens_when_the_server_is_unreachable() {
+    use kysera::resilience::{CircuitBreaker, CircuitState, Idempotency, RetryPolicy};
+    let breaker = CircuitBreaker::new(3, std::time::Duration::from_secs(60));
+    let policy = RetryPolicy::new(2).base_delay(std::time::Duration::from_millis(1));
+    for _ in 0..3 {
+        let result = breaker.call(|| {
+            policy.run(Idempotency::Idempotent, || {
+                Database::connect("postgres://kysera@127.0.0.1:1/none")
+            })
+        });
+        assert!(
+            matches!(result, Err(Error::Connection { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(breaker.state(), CircuitState::Open);
+    let fast = breaker.call(|| Database::connect(&server_url(BackendKind::Postgres)));
+    assert!(
+        matches!(fast, Err(Error::CircuitOpen { .. })),
+        "an open circuit does not call the database"
+    );
+}

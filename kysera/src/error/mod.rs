@@ -184,6 +184,12 @@ pub enum Error {
     /// Applied migrations whose files changed since; nothing was run.
     #[error("applied migrations changed since they ran: {}; run with accept-changed to record the new contents", .0.join(", "))]
     MigrationChanged(Vec<String>),
+    /// A circuit breaker is open: the call was not attempted.
+    #[error("circuit open: the database failed repeatedly; retry in {retry_after:?}")]
+    CircuitOpen {
+        /// Time until the breaker lets a trial call through.
+        retry_after: std::time::Duration,
+    },
     /// A plugin refused an operation.
     #[error("plugin `{plugin}` refused: {message}")]
     Plugin {
@@ -252,6 +258,7 @@ impl Error {
             Error::Database { .. } => "database",
             Error::Query(_) => "query",
             Error::Plugin { .. } => "plugin",
+            Error::CircuitOpen { .. } => "circuit_open",
             Error::Migration(_) => "migration",
             Error::MigrationChanged(_) => "migration_changed",
         }
