@@ -41,6 +41,7 @@ pub mod connection;
 pub mod context;
 pub mod error;
 mod executor;
+pub mod health;
 pub mod json;
 pub mod migrate;
 pub mod model;

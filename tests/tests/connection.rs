@@ -165,3 +165,69 @@ fn circuit_breaker_opens_when_the_server_is_unreachable() {
         "an open circuit does not call the database"
     );
 }
+
+#[test]
+fn health_reports_version_latency_and_pool() {
+    use kysera::health::{Status, Thresholds};
+    for backend in [BackendKind::Postgres, BackendKind::Mysql] {
+        let db = Database::connect(&server_url(backend)).unwrap();
+        let report = db.health(Thresholds {
+            slow: std::time::Duration::from_secs(5),
+            ..Thresholds::default()
+        });
+        assert_eq!(report.status, Status::Healthy, "{report:?}");
+        assert!(
+            report
+                .server_version
+                .as_deref()
+                .is_some_and(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit())),
+            "{report:?}"
+        );
+        assert!(report.latency.is_some());
+        let _held = db.conn().unwrap();
+        let strict = db.health(Thresholds {
+            slow: std::time::Duration::from_secs(5),
+            pool_usage_percent: 1,
+        });
+        assert_eq!(
+            strict.status,
+            Status::Degraded,
+            "a busy pool is degraded: {strict:?}"
+        );
+    }
+    let sqlite = Database::connect("sqlite::memory:").unwrap();
+    assert!(sqlite
+        .health(Thresholds {
+            slow: std::time::Duration::from_secs(5),
+            pool_usage_percent: 100
+        })
+        .server_version
+        .is_some());
+}
+
+#[test]
+fn health_monitor_reports_changes_and_stops() {
+    use kysera::health::{Status, Thresholds};
+    let db = Database::connect(&server_url(BackendKind::Postgres)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let monitor = db.monitor(
+        std::time::Duration::from_millis(20),
+        Thresholds {
+            slow: std::time::Duration::from_secs(5),
+            ..Thresholds::default()
+        },
+        move |r| {
+            let _ = tx.send(r.status);
+        },
+    );
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(),
+        Status::Healthy
+    );
+    monitor.stop();
+    // The monitor's thread has ended and dropped its sender.
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(5)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+    );
+}
