@@ -78,8 +78,11 @@ impl Migration {
                 .map_err(|e| Error::Migration(format!("{name}/metadata.toml: {e}")))?,
             None => Metadata::default(),
         };
-        if up.trim().is_empty() {
-            return Err(Error::Migration(format!("{name}/up.sql is empty")));
+        if is_blank(up) {
+            return Err(Error::Migration(format!("{name}/up.sql has no statement (only whitespace or comments)")));
+        }
+        if down.is_some_and(is_blank) {
+            return Err(Error::Migration(format!("{name}/down.sql has no statement (only whitespace or comments)")));
         }
         Ok(Migration {
             version,
@@ -89,6 +92,25 @@ impl Migration {
             down: down.map(str::to_string),
             metadata,
         })
+    }
+}
+
+/// True for SQL with nothing but whitespace and comments (PostgreSQL rejects it as an empty
+/// query, so it would fail only on that backend).
+fn is_blank(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, tail)| tail);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            match after.split_once("*/") {
+                Some((_, tail)) => rest = tail,
+                None => return true,
+            }
+        } else {
+            return rest.is_empty();
+        }
     }
 }
 
@@ -226,6 +248,9 @@ mod tests {
         assert!(Migration::new("create_users", "x", None, None).is_err());
         assert!(Migration::new("2024_", "x", None, None).is_err());
         assert!(Migration::new("001_x", "  ", None, None).is_err());
+        assert!(Migration::new("001_x", "-- nothing yet\n/* really */\n", None, None).is_err());
+        assert!(Migration::new("001_x", "-- create\nCREATE TABLE t (id INT);", Some("-- todo"), None).is_err());
+        assert!(Migration::new("001_x", "-- create\nCREATE TABLE t (id INT);", Some("DROP TABLE t;"), None).is_ok());
     }
 
     #[test]
