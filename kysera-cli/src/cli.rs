@@ -15,6 +15,9 @@ use clap_complete::Shell;
 
 const CLI_EXAMPLES: &str = "\
 Examples:
+  kysera migrate create create_users --template create-table --table users --columns \"email:varchar(255)\"
+  kysera migrate up
+  kysera migrate status
   kysera version
   kysera version --json
   kysera completions bash > ~/.local/share/bash-completion/completions/kysera
@@ -89,6 +92,10 @@ pub struct GlobalArgs {
 /// The subcommands of `kysera`.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
+    /// Create, apply, roll back and inspect database migrations
+    #[command(after_help = MIGRATE_EXAMPLES)]
+    Migrate(MigrateArgs),
+
     /// Print the version and the database backends this binary supports
     #[command(after_help = VERSION_EXAMPLES)]
     Version(VersionArgs),
@@ -102,10 +109,273 @@ impl Command {
     /// The subcommand's name as typed on the command line, for "Run 'kysera help ...'" hints.
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Migrate(args) => args.command.name(),
             Command::Version(_) => "version",
             Command::Completions(_) => "completions",
         }
     }
+}
+
+const MIGRATE_EXAMPLES: &str = "\
+Examples:
+  kysera migrate create add_user_roles
+  kysera migrate up
+  kysera migrate up --dry-run
+  kysera migrate down --steps 2
+  kysera migrate status --json
+  kysera migrate fresh --force";
+
+const CREATE_EXAMPLES: &str = "\
+Examples:
+  kysera migrate create add_user_roles
+  kysera migrate create create_users --template create-table --table users --columns \"email:varchar(255):not_null:unique,active:boolean\"
+  kysera migrate create add_user_columns --template add-columns --table users --columns \"bio:text,avatar_url:varchar(255)\"
+  kysera migrate create create_email_index --template create-index --table users --columns email
+
+Column types: text, varchar(n), char(n), smallint, integer, bigint, boolean, real, double,
+decimal(p,s), date, time, timestamp, timestamptz, json, jsonb, uuid, blob.
+Modifiers after the type: not_null, unique, primary_key.";
+
+const UP_EXAMPLES: &str = "\
+Examples:
+  kysera migrate up
+  kysera migrate up --steps 2
+  kysera migrate up --to 20250101120000
+  kysera migrate up --dry-run
+  kysera migrate up --accept-changed";
+
+const DOWN_EXAMPLES: &str = "\
+Examples:
+  kysera migrate down
+  kysera migrate down --steps 3
+  kysera migrate down --to 20250101100000_create_users
+  kysera migrate down --all --force
+  kysera migrate down --dry-run";
+
+const REDO_EXAMPLES: &str = "\
+Examples:
+  kysera migrate redo
+  kysera migrate redo --steps 2";
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  kysera migrate status
+  kysera migrate status --json";
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  kysera migrate list
+  kysera migrate list --pending
+  kysera migrate list --executed --json";
+
+const RESET_EXAMPLES: &str = "\
+Examples:
+  kysera migrate reset
+  kysera migrate reset --force";
+
+const FRESH_EXAMPLES: &str = "\
+Examples:
+  kysera migrate fresh
+  kysera migrate fresh --force";
+
+/// Arguments of `kysera migrate`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct MigrateArgs {
+    /// Migrations directory (default: `[migrations] directory`, KYSERA_MIGRATIONS_DIR, then
+    /// `migrations`)
+    #[arg(short = 'd', long, global = true, value_name = "PATH")]
+    pub directory: Option<PathBuf>,
+
+    /// The migration subcommand.
+    #[command(subcommand)]
+    pub command: MigrateCommand,
+}
+
+/// The subcommands of `kysera migrate`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum MigrateCommand {
+    /// Create a new migration directory with up.sql and down.sql
+    #[command(after_help = CREATE_EXAMPLES)]
+    Create(CreateArgs),
+
+    /// Apply pending migrations
+    #[command(after_help = UP_EXAMPLES)]
+    Up(UpArgs),
+
+    /// Roll back applied migrations (the last one by default)
+    #[command(after_help = DOWN_EXAMPLES)]
+    Down(DownArgs),
+
+    /// Roll back and re-apply the last migrations
+    #[command(after_help = REDO_EXAMPLES)]
+    Redo(RedoArgs),
+
+    /// Show applied, pending, changed and missing migrations
+    #[command(after_help = STATUS_EXAMPLES)]
+    Status(StatusArgs),
+
+    /// List migrations with their state
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+
+    /// Roll back every applied migration (asks for confirmation)
+    #[command(after_help = RESET_EXAMPLES)]
+    Reset(ResetArgs),
+
+    /// Drop every table and view, then apply every migration (asks for confirmation)
+    #[command(after_help = FRESH_EXAMPLES)]
+    Fresh(FreshArgs),
+}
+
+impl MigrateCommand {
+    /// The help topic for this subcommand, such as `migrate up`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MigrateCommand::Create(_) => "migrate create",
+            MigrateCommand::Up(_) => "migrate up",
+            MigrateCommand::Down(_) => "migrate down",
+            MigrateCommand::Redo(_) => "migrate redo",
+            MigrateCommand::Status(_) => "migrate status",
+            MigrateCommand::List(_) => "migrate list",
+            MigrateCommand::Reset(_) => "migrate reset",
+            MigrateCommand::Fresh(_) => "migrate fresh",
+        }
+    }
+}
+
+/// Templates of `kysera migrate create`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Template {
+    /// Empty up.sql and down.sql
+    #[default]
+    Default,
+    /// CREATE TABLE with an id column, the given columns and timestamps (needs --table)
+    CreateTable,
+    /// ALTER TABLE skeleton, or ADD COLUMN for the given columns (needs --table)
+    AlterTable,
+    /// ADD COLUMN for each column (needs --table and --columns)
+    AddColumns,
+    /// DROP COLUMN for each column; down.sql adds them back (needs --table, --columns with types)
+    DropColumns,
+    /// CREATE INDEX on the columns (needs --table and --columns)
+    CreateIndex,
+    /// DROP INDEX on the columns; down.sql recreates it (needs --table and --columns)
+    DropIndex,
+}
+
+/// Arguments of `kysera migrate create`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct CreateArgs {
+    /// Migration name in snake_case (`add_user_roles`)
+    pub name: String,
+
+    /// What to put in up.sql and down.sql
+    #[arg(short, long, value_enum, default_value_t = Template::Default)]
+    pub template: Template,
+
+    /// Table for the table templates
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+
+    /// Comma-separated columns, `name:type[:modifier...]` (`bio:text,avatar_url:varchar(255)`)
+    #[arg(long, value_name = "LIST")]
+    pub columns: Option<String>,
+}
+
+/// Arguments of `kysera migrate up`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct UpArgs {
+    /// Apply at most this many pending migrations
+    #[arg(short, long, value_name = "N", conflicts_with = "to")]
+    pub steps: Option<usize>,
+
+    /// Apply pending migrations up to and including this version or name
+    #[arg(short, long, value_name = "VERSION")]
+    pub to: Option<String>,
+
+    /// Print the SQL that would run, in order, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Accept applied migrations whose up.sql changed since they ran (records the new checksum)
+    #[arg(long)]
+    pub accept_changed: bool,
+}
+
+/// Arguments of `kysera migrate down`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct DownArgs {
+    /// Roll back this many migrations (default 1)
+    #[arg(short, long, value_name = "N", conflicts_with_all = ["to", "all"])]
+    pub steps: Option<usize>,
+
+    /// Roll back every migration newer than this version or name (it stays applied)
+    #[arg(short, long, value_name = "VERSION", conflicts_with = "all")]
+    pub to: Option<String>,
+
+    /// Roll back every applied migration (asks for confirmation)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Print the SQL that would run, in order, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Skip the confirmation of --all (required when stdin is not a terminal)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Accept applied migrations whose up.sql changed since they ran
+    #[arg(long)]
+    pub accept_changed: bool,
+}
+
+/// Arguments of `kysera migrate redo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct RedoArgs {
+    /// How many of the last migrations to roll back and re-apply
+    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    pub steps: usize,
+
+    /// Accept applied migrations whose up.sql changed since they ran
+    #[arg(long)]
+    pub accept_changed: bool,
+}
+
+/// Arguments of `kysera migrate status` (`--json` is global).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct StatusArgs {}
+
+/// Arguments of `kysera migrate list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ListArgs {
+    /// Only migrations not applied yet
+    #[arg(long, conflicts_with = "executed")]
+    pub pending: bool,
+
+    /// Only applied migrations
+    #[arg(long)]
+    pub executed: bool,
+}
+
+/// Arguments of `kysera migrate reset`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ResetArgs {
+    /// Skip the confirmation (required when stdin is not a terminal)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Accept applied migrations whose up.sql changed since they ran
+    #[arg(long)]
+    pub accept_changed: bool,
+}
+
+/// Arguments of `kysera migrate fresh`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct FreshArgs {
+    /// Skip the confirmation (required when stdin is not a terminal)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `kysera version` (none yet beyond the global `--json`).
@@ -221,6 +491,14 @@ mod tests {
                 "`kysera {}` has no after_help examples",
                 sub.get_name()
             );
+            for nested in sub.get_subcommands() {
+                assert!(
+                    nested.get_after_help().is_some(),
+                    "`kysera {} {}` has no after_help examples",
+                    sub.get_name(),
+                    nested.get_name()
+                );
+            }
         }
     }
 
@@ -257,6 +535,49 @@ mod tests {
                 "{args:?}"
             );
         }
+    }
+
+    #[test]
+    fn migrate_flags_parse_and_conflict() {
+        let cli = parse(&["migrate", "up", "--steps", "2", "--dry-run", "--json"]).unwrap();
+        let Command::Migrate(args) = cli.command else {
+            panic!("not migrate")
+        };
+        assert_eq!(
+            args.command,
+            MigrateCommand::Up(UpArgs {
+                steps: Some(2),
+                dry_run: true,
+                ..UpArgs::default()
+            })
+        );
+        assert!(cli.global.json);
+        for bad in [
+            &["migrate", "up", "--steps", "1", "--to", "x"][..],
+            &["migrate", "down", "--all", "--steps", "1"],
+            &["migrate", "list", "--pending", "--executed"],
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{bad:?}"
+            );
+        }
+        let cli = parse(&[
+            "migrate",
+            "--directory",
+            "db",
+            "create",
+            "x",
+            "-t",
+            "create-table",
+        ])
+        .unwrap();
+        let Command::Migrate(args) = cli.command else {
+            panic!("not migrate")
+        };
+        assert_eq!(args.directory, Some(PathBuf::from("db")));
     }
 
     #[test]

@@ -136,6 +136,10 @@ pub enum Error {
     /// A database error outside the coded categories (a constraint violation, a missing row).
     #[error("database error: {0}")]
     Database(Details),
+    /// A destructive command was not confirmed (declined at the prompt, or run without
+    /// `--force` where no prompt is possible).
+    #[error("not confirmed: {0}")]
+    NotConfirmed(Details),
     /// Writing output or reading a file failed.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
@@ -167,6 +171,11 @@ impl Error {
         Error::Generation(Details::new(message))
     }
 
+    /// A destructive command that was not confirmed (no code).
+    pub fn not_confirmed(message: impl fmt::Display) -> Self {
+        Error::NotConfirmed(Details::new(message))
+    }
+
     /// Adds a suggestion (replacing the code's default suggestions, which are shown only when
     /// an error has none of its own). Does nothing on [`Error::Io`].
     pub fn with_suggestion(mut self, suggestion: impl Into<String>) -> Self {
@@ -186,7 +195,7 @@ impl Error {
             Error::Config(_) => Some(ErrorCode::E003),
             Error::Plugin(_) => Some(ErrorCode::E004),
             Error::Generation(_) => Some(ErrorCode::E005),
-            Error::Database(_) | Error::Io(_) => None,
+            Error::Database(_) | Error::NotConfirmed(_) | Error::Io(_) => None,
         }
     }
 
@@ -195,6 +204,7 @@ impl Error {
         match (self.code(), self) {
             (Some(code), _) => code.title(),
             (None, Error::Database(_)) => "Database error",
+            (None, Error::NotConfirmed(_)) => "Not confirmed",
             (None, _) => "I/O error",
         }
     }
@@ -252,7 +262,8 @@ impl Error {
             | Error::Config(d)
             | Error::Plugin(d)
             | Error::Generation(d)
-            | Error::Database(d) => Some(d),
+            | Error::Database(d)
+            | Error::NotConfirmed(d) => Some(d),
             Error::Io(_) => None,
         }
     }
@@ -264,14 +275,16 @@ impl Error {
             | Error::Config(d)
             | Error::Plugin(d)
             | Error::Generation(d)
-            | Error::Database(d) => Some(d),
+            | Error::Database(d)
+            | Error::NotConfirmed(d) => Some(d),
             Error::Io(_) => None,
         }
     }
 }
 
-/// Connection and pool failures become `E001`, configuration problems `E003`, the rest an
-/// uncoded database error.
+/// Connection and pool failures become `E001`, migration failures (including an applied
+/// migration whose file changed) `E002`, configuration problems `E003`, the rest an uncoded
+/// database error.
 impl From<kysera::Error> for Error {
     fn from(err: kysera::Error) -> Self {
         match &err {
@@ -281,6 +294,20 @@ impl From<kysera::Error> for Error {
             kysera::Error::BackendNotEnabled(_) => Error::connection(&err)
                 .with_suggestion("Install a kysera binary built with that backend's cargo feature"),
             kysera::Error::Config(_) | kysera::Error::InvalidArgument(_) => Error::config(&err),
+            kysera::Error::Migration(message) => Error::migration(message),
+            kysera::Error::MigrationChanged(names) => Error::migration(format!(
+                "applied migration{} changed since {} ran: {}. Nothing was run.",
+                if names.len() == 1 { "" } else { "s" },
+                if names.len() == 1 { "it" } else { "they" },
+                names.join(", ")
+            ))
+            .with_suggestion(
+                "Restore the original up.sql (e.g. `git checkout -- <migrations dir>/<name>/up.sql`)",
+            )
+            .with_suggestion("Put the change in a new migration: kysera migrate create <name>")
+            .with_suggestion(
+                "If the edit is harmless (comments, formatting), record it: run again with --accept-changed",
+            ),
             _ => Error::Database(Details::new(&err)),
         }
     }
@@ -333,6 +360,15 @@ mod tests {
         assert_eq!(err.code(), Some(ErrorCode::E003));
         let err = Error::from(kysera::Error::BackendNotEnabled("mysql"));
         assert_eq!(err.code(), Some(ErrorCode::E001));
+        let err = Error::from(kysera::Error::Migration("001_x/up.sql failed".into()));
+        assert_eq!(err.code(), Some(ErrorCode::E002));
+        let err = Error::from(kysera::Error::MigrationChanged(vec!["001_x".into()]));
+        assert_eq!(err.code(), Some(ErrorCode::E002));
+        assert!(err.message().contains("001_x"));
+        assert!(err
+            .suggestions()
+            .iter()
+            .any(|s| s.contains("--accept-changed")));
     }
 
     #[test]

@@ -8,6 +8,9 @@ use kysera_cli::commands;
 use kysera_cli::output::Output;
 
 fn main() -> ExitCode {
+    // Before parsing: `.env` may set DATABASE_URL or KYSERA_CONFIG, which clap reads as the
+    // defaults of the global flags. Variables already set are never overridden.
+    let dotenv = kysera_cli::config::load_dotenv();
     let cli = match Cli::try_parse_env() {
         Ok(cli) => cli,
         Err(err) => {
@@ -19,10 +22,11 @@ fn main() -> ExitCode {
     };
     let output = Output::new(&cli.global);
 
-    let result = match &cli.command {
+    let result = dotenv.and_then(|()| match &cli.command {
+        Command::Migrate(args) => commands::migrate::run(args, &cli.global, &output),
         Command::Version(args) => commands::version::run(args, &output),
         Command::Completions(args) => commands::completions::run(args, &output),
-    };
+    });
 
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,4 +4,5 @@
 //! `main.rs` dispatches to them and turns errors into exit codes.
 
 pub mod completions;
+pub mod migrate;
 pub mod version;

@@ -383,6 +383,17 @@ impl<'a> Migrator<'a> {
             Direction::Up => self.plan_up(target)?,
             Direction::Down => self.plan_down(target)?,
         };
+        // Refuse scripts without a statement before anything runs: PostgreSQL rejects them as
+        // empty queries, so they would fail halfway through a run on that backend only.
+        for m in &plan {
+            let (file, sql) = match direction {
+                Direction::Up => ("up.sql", Some(m.up.as_str())),
+                Direction::Down => ("down.sql", m.down.as_deref()),
+            };
+            if sql.is_some_and(super::source::is_blank) {
+                return Err(Error::Migration(format!("{}/{file} has only comments: write its SQL first", m.name)));
+            }
+        }
         let mut done = Vec::new();
         for m in plan {
             if let Some(applied) = self.apply(m, direction)? {
