@@ -92,6 +92,9 @@ pub struct GlobalArgs {
 /// The subcommands of `kysera`.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
+    /// Create a new Cargo project on kysera: model, migrations and configuration
+    #[command(after_help = crate::commands::init::EXAMPLES)]
+    Init(crate::commands::init::InitArgs),
     /// Create, apply, roll back and inspect database migrations
     #[command(after_help = MIGRATE_EXAMPLES)]
     Migrate(MigrateArgs),
@@ -110,6 +113,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Migrate(args) => args.command.name(),
+            Command::Init(_) => "init",
             Command::Version(_) => "version",
             Command::Completions(_) => "completions",
         }

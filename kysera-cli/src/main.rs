@@ -24,6 +24,7 @@ fn main() -> ExitCode {
 
     let result = dotenv.and_then(|()| match &cli.command {
         Command::Migrate(args) => commands::migrate::run(args, &cli.global, &output),
+        Command::Init(args) => commands::init::run(args, &output),
         Command::Version(args) => commands::version::run(args, &output),
         Command::Completions(args) => commands::completions::run(args, &output),
     });

@@ -4,5 +4,6 @@
 //! `main.rs` dispatches to them and turns errors into exit codes.
 
 pub mod completions;
+pub mod init;
 pub mod migrate;
 pub mod version;

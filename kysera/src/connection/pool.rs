@@ -127,8 +127,12 @@ impl Database {
         if config.max_size == 0 {
             return Err(Error::Config("pool max_size must be at least 1".into()));
         }
+        // Connect once before the pool starts its own connections, so a bad URL or a down
+        // server fails here with its real cause, and a new SQLite file is switched to WAL by
+        // one connection instead of several racing for the lock.
+        let first = AnyConnection::establish_url(&url)?;
+        drop(first);
         let manager = ConnectionManager { url: url.clone() };
-        let backend = url.backend();
         let pool = r2d2::Pool::builder()
             .max_size(config.max_size)
             .min_idle(config.min_idle)
@@ -138,15 +142,11 @@ impl Database {
             .test_on_check_out(config.test_on_check_out)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
-        // Connect once now so a bad URL or a down server fails here, with its real cause.
-        let first = AnyConnection::establish_url(&url)?;
-        drop(first);
         let db = Database {
             pool,
             url,
             plugins: std::sync::Arc::from(Vec::new()),
         };
-        debug_assert_eq!(db.backend(), backend);
         Ok(db)
     }
 

@@ -391,7 +391,10 @@ impl<'a> Migrator<'a> {
                 Direction::Down => ("down.sql", m.down.as_deref()),
             };
             if sql.is_some_and(super::source::is_blank) {
-                return Err(Error::Migration(format!("{}/{file} has only comments: write its SQL first", m.name)));
+                return Err(Error::Migration(format!(
+                    "{}/{file} has only comments: write its SQL first",
+                    m.name
+                )));
             }
         }
         let mut done = Vec::new();
