@@ -2,7 +2,7 @@
 //!
 //! The project embeds its migrations, applies them on start and uses a derived repository
 //! with the chosen behaviours; the `api` template serves it over HTTP with axum. The files
-//! come from `kysera-cli/templates/` (see [`render`]); this module checks the target
+//! come from `kysera-cli/templates/` (see `render`); this module checks the target
 //! directory, writes them and runs `git init`.
 
 mod render;
@@ -110,12 +110,12 @@ impl Backend {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Plugin {
-    /// #[timestamps]: created_at and updated_at
+    /// `#[timestamps]`: created_at and updated_at
     Timestamps,
-    /// #[soft_delete]: deleted_at, deleted rows hidden from reads
+    /// `#[soft_delete]`: deleted_at, deleted rows hidden from reads
     #[value(alias = "soft_delete")]
     SoftDelete,
-    /// #[audited]: every write recorded in audit_logs
+    /// `#[audited]`: every write recorded in audit_logs
     #[value(alias = "audited")]
     Audit,
 }
