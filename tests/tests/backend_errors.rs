@@ -805,6 +805,17 @@ fn assert_lost(backend: BackendKind, case: &str, err: DieselError) {
     }
 }
 
+/// Polls `done` (each call is a server round trip) until it holds, for at most 10 seconds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+    }
+}
+
 #[test]
 fn postgres_connection_lost() {
     let mut victim = connect_pg();
@@ -818,7 +829,15 @@ fn postgres_connection_lost() {
     .get_result(&mut killer)
     .expect("terminate");
     assert!(killed);
-    thread::sleep(Duration::from_millis(200));
+    // Wait until the server has really dropped the session.
+    wait_until("terminated backend gone", || {
+        let alive: i64 = diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+            "(SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {pid})"
+        )))
+        .get_result(&mut killer)
+        .expect("pg_stat_activity");
+        alive == 0
+    });
     let first = expect_err(
         diesel::sql_query("SELECT 1").execute(&mut victim),
         "after terminate",
@@ -841,7 +860,14 @@ fn mysql_connection_lost() {
     .get_result(&mut victim)
     .expect("connection id");
     killer.batch_execute(&format!("KILL {id}")).expect("kill");
-    thread::sleep(Duration::from_millis(200));
+    wait_until("killed connection gone", || {
+        let alive: i64 = diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+            "(SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id})"
+        )))
+        .get_result(&mut killer)
+        .expect("processlist");
+        alive == 0
+    });
     let first = expect_err(
         diesel::sql_query("SELECT 1").execute(&mut victim),
         "after KILL",
