@@ -231,3 +231,28 @@ fn health_monitor_reports_changes_and_stops() {
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
     );
 }
+
+#[test]
+fn graceful_shutdown_waits_for_lent_connections() {
+    let db = Database::connect(&server_url(BackendKind::Postgres)).unwrap();
+    let lent = db.conn().unwrap();
+    let err = db
+        .shutdown(std::time::Duration::from_millis(50))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("1 connection(s) still in use"),
+        "{err}"
+    );
+    assert!(
+        matches!(db.clone().conn(), Err(Error::ShuttingDown)),
+        "no new work once shutting down"
+    );
+    let waiter = {
+        let db = db.clone();
+        std::thread::spawn(move || db.shutdown(std::time::Duration::from_secs(10)))
+    };
+    lent.batch_execute("SELECT 1").unwrap();
+    drop(lent);
+    waiter.join().unwrap().unwrap();
+    assert_eq!(db.state().in_use, 0);
+}

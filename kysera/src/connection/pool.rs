@@ -97,6 +97,7 @@ pub struct Database {
     pool: r2d2::Pool<ConnectionManager>,
     url: DatabaseUrl,
     plugins: crate::executor::Plugins,
+    closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Database {
@@ -146,12 +147,16 @@ impl Database {
             pool,
             url,
             plugins: std::sync::Arc::from(Vec::new()),
+            closing: std::sync::Arc::default(),
         };
         Ok(db)
     }
 
     /// Borrows a pooled connection as an executor for repositories and transactions.
     pub fn conn(&self) -> Result<Conn> {
+        if self.closing.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(Error::ShuttingDown);
+        }
         let pooled = self.pool.get().map_err(|e| self.pool_error(e))?;
         Ok(Conn::pooled(pooled, self.plugins.clone()))
     }
@@ -174,6 +179,34 @@ impl Database {
     {
         let conn = self.conn()?;
         conn.transaction(f)
+    }
+
+    /// Graceful shutdown: from now on [`Database::conn`] (on every clone) fails with
+    /// [`Error::ShuttingDown`]; waits until every lent connection is back or `deadline`
+    /// passes (an error naming how many are still out). The connections themselves close
+    /// when the last clone of this `Database` is dropped.
+    pub fn shutdown(&self, deadline: Duration) -> Result<()> {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::Release);
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            let in_use = self.state().in_use;
+            if in_use == 0 {
+                break;
+            }
+            if std::time::Instant::now() >= until {
+                return Err(Error::Config(format!(
+                    "shutdown deadline passed with {in_use} connection(s) still in use"
+                )));
+            }
+            std::thread::park_timeout(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    /// True once [`Database::shutdown`] has started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.closing.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The backend this pool connects to.

@@ -184,6 +184,9 @@ pub enum Error {
     /// Applied migrations whose files changed since; nothing was run.
     #[error("applied migrations changed since they ran: {}; run with accept-changed to record the new contents", .0.join(", "))]
     MigrationChanged(Vec<String>),
+    /// The database is shutting down and takes no new work.
+    #[error("the database is shutting down")]
+    ShuttingDown,
     /// A circuit breaker is open: the call was not attempted.
     #[error("circuit open: the database failed repeatedly; retry in {retry_after:?}")]
     CircuitOpen {
@@ -259,6 +262,7 @@ impl Error {
             Error::Query(_) => "query",
             Error::Plugin { .. } => "plugin",
             Error::CircuitOpen { .. } => "circuit_open",
+            Error::ShuttingDown => "shutting_down",
             Error::Migration(_) => "migration",
             Error::MigrationChanged(_) => "migration_changed",
         }
