@@ -121,6 +121,16 @@ pub enum Keys<M: Model> {
     Many(Vec<M::Id>),
 }
 
+impl<M: Model> Clone for Keys<M> {
+    fn clone(&self) -> Self {
+        match self {
+            Keys::All => Keys::All,
+            Keys::One(id) => Keys::One(id.clone()),
+            Keys::Many(ids) => Keys::Many(ids.clone()),
+        }
+    }
+}
+
 /// `<scope conditions> AND <key condition>`, as one Diesel expression.
 pub struct Where<M: Model> {
     scope: Scope,
@@ -148,21 +158,6 @@ impl<M: Model> Where<M> {
     /// The scope.
     pub fn scope(&self) -> &Scope {
         &self.scope
-    }
-
-    /// The same keys without the scope (to read rows back after a write).
-    pub fn keys_only(&self) -> Self {
-        let keys = match &self.keys {
-            Keys::All => Keys::All,
-            Keys::One(id) => Keys::One(id.clone()),
-            Keys::Many(ids) => Keys::Many(ids.clone()),
-        };
-        let scope = if matches!(keys, Keys::All) {
-            self.scope.clone()
-        } else {
-            Scope::default()
-        };
-        Where::new(scope, keys)
     }
 }
 

@@ -145,13 +145,8 @@ impl<'c, M: Supported> Repo<'c, M> {
             }
             let captured = self.captures_old_values();
             self.atomically(self.needs_transaction(1 + usize::from(captured)), || {
-                let clone_keys = || match &keys {
-                    Keys::All => Keys::All,
-                    Keys::One(id) => Keys::One(id.clone()),
-                    Keys::Many(ids) => Keys::Many(ids.clone()),
-                };
-                let old = if captured { self.load_keys(scope.clone(), clone_keys())? } else { Vec::new() };
-                let predicate = Where::new(scope.clone(), clone_keys());
+                let old = if captured { self.load_keys(scope.clone(), keys.clone())? } else { Vec::new() };
+                let predicate = Where::new(scope.clone(), keys.clone());
                 let assignments = assignments.clone();
                 let new = self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::set_where(c, assignments, predicate)))?;
                 self.after_write(operation, &old, &new)?;

@@ -147,15 +147,10 @@ impl<'c, M: Supported> Repo<'c, M> {
         }
         clock::frozen(auto, |_| {
             let changed = self.before_write(Operation::Update, || vec![patch.to_json()])?;
-            let old_keys = || match &keys {
-                Keys::All => Keys::All,
-                Keys::One(id) => Keys::One(id.clone()),
-                Keys::Many(ids) => Keys::Many(ids.clone()),
-            };
             let statements = 1 + usize::from(self.captures_old_values());
             self.atomically(self.needs_transaction(statements) || changed.is_some(), || {
-                let old = if self.captures_old_values() { self.load_keys(scope.clone(), old_keys())? } else { Vec::new() };
-                let predicate = Where::new(scope.clone(), old_keys());
+                let old = if self.captures_old_values() { self.load_keys(scope.clone(), keys.clone())? } else { Vec::new() };
+                let predicate = Where::new(scope.clone(), keys.clone());
                 let new = match &changed {
                     None => self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_where(c, predicate, patch)))?,
                     Some(values) => {

@@ -339,24 +339,10 @@ impl<'a> Context<'a> {
         if args.dry_run {
             return self.dry_run(&plan, Direction::Down);
         }
-        if args.all && !plan.is_empty() {
-            confirm(
-                &format!(
-                    "This will roll back ALL applied migrations ({})!",
-                    plan.len()
-                ),
-                args.force,
-                "migrate down --all",
-            )?;
+        if args.all {
+            confirm_roll_back_all(plan.len(), args.force, "migrate down --all")?;
         }
-        let steps = plan
-            .into_iter()
-            .map(|migration| Step {
-                migration,
-                direction: Direction::Down,
-            })
-            .collect();
-        self.execute("down", &migrator, steps)
+        self.execute("down", &migrator, down_steps(plan))
     }
 
     fn redo(&self, args: &RedoArgs) -> Result<()> {
@@ -381,24 +367,8 @@ impl<'a> Context<'a> {
         let migrator = self.migrator(args.accept_changed);
         self.check_changed(&migrator, args.accept_changed)?;
         let plan = migrator.plan_down(&Target::All)?;
-        if !plan.is_empty() {
-            confirm(
-                &format!(
-                    "This will roll back ALL applied migrations ({})!",
-                    plan.len()
-                ),
-                args.force,
-                "migrate reset",
-            )?;
-        }
-        let steps = plan
-            .into_iter()
-            .map(|migration| Step {
-                migration,
-                direction: Direction::Down,
-            })
-            .collect();
-        self.execute("reset", &migrator, steps)
+        confirm_roll_back_all(plan.len(), args.force, "migrate reset")?;
+        self.execute("reset", &migrator, down_steps(plan))
     }
 
     fn fresh(&self, args: &FreshArgs) -> Result<()> {
@@ -904,4 +874,26 @@ mod tests {
         assert!(has_statements("-- x\nSELECT 1;"));
         assert!(has_statements("/* a */ DROP TABLE t;"));
     }
+}
+
+/// Asks before rolling back every applied migration (nothing to ask when none is applied).
+fn confirm_roll_back_all(applied: usize, force: bool, command: &str) -> Result<()> {
+    if applied == 0 {
+        return Ok(());
+    }
+    confirm(
+        &format!("This will roll back ALL applied migrations ({applied})!"),
+        force,
+        command,
+    )
+}
+
+/// Each migration of a down plan, as a step.
+fn down_steps(plan: Vec<&Migration>) -> Vec<Step<'_>> {
+    plan.into_iter()
+        .map(|migration| Step {
+            migration,
+            direction: Direction::Down,
+        })
+        .collect()
 }
