@@ -862,20 +862,6 @@ fn run_item(a: &Applied) -> RunItem {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn comment_only_scripts_have_no_statements() {
-        assert!(!has_statements(""));
-        assert!(!has_statements("-- Your SQL goes here\n"));
-        assert!(!has_statements("/* a */ ;\n-- b\n\n"));
-        assert!(has_statements("-- x\nSELECT 1;"));
-        assert!(has_statements("/* a */ DROP TABLE t;"));
-    }
-}
-
 /// Asks before rolling back every applied migration (nothing to ask when none is applied).
 fn confirm_roll_back_all(applied: usize, force: bool, command: &str) -> Result<()> {
     if applied == 0 {
@@ -896,4 +882,18 @@ fn down_steps(plan: Vec<&Migration>) -> Vec<Step<'_>> {
             direction: Direction::Down,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_only_scripts_have_no_statements() {
+        assert!(!has_statements(""));
+        assert!(!has_statements("-- Your SQL goes here\n"));
+        assert!(!has_statements("/* a */ ;\n-- b\n\n"));
+        assert!(has_statements("-- x\nSELECT 1;"));
+        assert!(has_statements("/* a */ DROP TABLE t;"));
+    }
 }
