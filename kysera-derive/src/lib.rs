@@ -11,6 +11,7 @@ mod ctxt;
 mod embed;
 mod expand;
 mod symbol;
+mod transactional;
 mod types;
 mod valid;
 
@@ -37,6 +38,26 @@ pub fn derive_repository(input: TokenStream) -> TokenStream {
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     embed::expand(input.into())
         .unwrap_or_else(|err| err.to_compile_error())
+        .into()
+}
+
+/// Runs a function's body in a transaction on its `&Conn` parameter: committed when it
+/// returns `Ok`, rolled back on `Err`; a savepoint when called inside another transaction.
+///
+/// Arguments: `isolation = "serializable"` (or `read_committed`, `repeatable_read`,
+/// `read_uncommitted`), `read_only`, `retries = N` (re-run the whole body after a
+/// serialization failure or deadlock; the body must then not consume its arguments, and
+/// its error type must implement `kysera::transaction::TransactionError`), and
+/// `conn = parameter` when the connection parameter is not the first `&Conn`.
+#[proc_macro_attribute]
+pub fn transactional(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    transactional::expand(args.into(), item.clone())
+        .unwrap_or_else(|err| {
+            // Keep the function as written, so the error is the only one reported.
+            let error = err.to_compile_error();
+            quote::quote!(#item #error)
+        })
         .into()
 }
 

@@ -93,6 +93,40 @@ pub fn portable_sql_type(ty: &Type) -> Option<TokenStream> {
     Some(sql)
 }
 
+/// The `kysera::model::SqlKind` variant of a field: the kind of its portable SQL type, or of
+/// its `sql_type = ...` override when that names the same kind of value (`VarChar` for a
+/// `String`). Anything else is `Other`: the runtime cannot bind values of it by kind.
+pub fn sql_kind(inner_ty: &Type, sql_type: Option<&Type>) -> &'static str {
+    let Some(portable) = portable_sql_type(inner_ty) else {
+        return "Other";
+    };
+    let of_rust_type = kind_of_sql_type(&portable.to_string());
+    match sql_type.and_then(last_ident) {
+        None => of_rust_type,
+        Some(name) if kind_of_sql_type(&name) == of_rust_type => of_rust_type,
+        Some(_) => "Other",
+    }
+}
+
+/// The `SqlKind` variant a Diesel SQL type name (or one of its backend aliases) belongs to.
+fn kind_of_sql_type(name: &str) -> &'static str {
+    match name {
+        "SmallInt" | "Smallint" | "Int2" => "SmallInt",
+        "Integer" | "Int4" => "Integer",
+        "BigInt" | "Bigint" | "Int8" => "BigInt",
+        "Float" | "Float4" => "Float",
+        "Double" | "Float8" => "Double",
+        "Bool" => "Bool",
+        "Text" | "VarChar" | "Varchar" => "Text",
+        "Timestamp" | "Datetime" => "Timestamp",
+        "Date" => "Date",
+        "Time" => "Time",
+        "Binary" | "Blob" | "Bytea" => "Binary",
+        "Json" | "Jsonb" => "Json",
+        _ => "Other",
+    }
+}
+
 /// Broad kinds of field types, for checking validation rules at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -130,4 +164,26 @@ pub fn is_insert_id_integer(ty: &Type) -> bool {
         last_ident(ty).as_deref(),
         Some("i16" | "i32" | "i64" | "u16" | "u32" | "u64")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(text: &str) -> Type {
+        syn::parse_str(text).expect("a type")
+    }
+
+    #[test]
+    fn kind_follows_the_rust_type_and_agreeing_overrides() {
+        assert_eq!(sql_kind(&ty("chrono::NaiveDateTime"), None), "Timestamp");
+        assert_eq!(sql_kind(&ty("i16"), None), "SmallInt");
+        assert_eq!(sql_kind(&ty("Vec<u8>"), None), "Binary");
+        let varchar = ty("diesel::sql_types::VarChar");
+        assert_eq!(sql_kind(&ty("String"), Some(&varchar)), "Text");
+        // An override naming another kind of value cannot be bound by kind.
+        let tz = ty("diesel::sql_types::Timestamptz");
+        assert_eq!(sql_kind(&ty("NaiveDateTime"), Some(&tz)), "Other");
+        assert_eq!(sql_kind(&ty("uuid::Uuid"), None), "Other");
+    }
 }

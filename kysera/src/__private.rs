@@ -11,9 +11,10 @@ pub use crate::json::{
     self, FromJsonTag, Json, JsonFields, JsonMap, ViaFromJson, ViaToJson, ViaTypeName,
     ViaUnreadable,
 };
-pub use crate::model::{ColumnInfo, Model, NewRow, Patch};
+pub use crate::model::{ColumnInfo, Model, NewRow, Patch, SqlKind};
 pub use crate::ops::BulkPatch;
 pub use crate::repository::Repo;
+pub use crate::transaction::{transaction_once, transaction_retrying};
 pub use crate::validate::{rules, FieldError, Validate, ValidationErrors};
 pub use crate::Error;
 

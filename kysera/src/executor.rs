@@ -13,6 +13,9 @@ use crate::audit::NewAuditEntry;
 use crate::connection::{dispatch, pool::ConnectionManager, AnyConnection};
 use crate::context::Context;
 use crate::error::{BackendKind, Error, ErrorContext, Result};
+use crate::instrument::observer;
+use crate::instrument::rows::ResultRows;
+use crate::instrument::QueryMonitor;
 use crate::model::Model;
 use crate::plugin::Plugin;
 use crate::query::{Executable, Loadable};
@@ -30,6 +33,7 @@ pub struct Conn {
     backend: BackendKind,
     context: RefCell<Context>,
     plugins: Plugins,
+    monitor: Option<QueryMonitor>,
 }
 
 /// The plugins of a database or connection, in registration order.
@@ -41,53 +45,86 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+/// A pooled connection goes back with its observer switched off, so queries run on it before
+/// the next owner installs its own (the pool's check-out ping) reach no one's monitor.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if self.observes() {
+            let _ = self.with_connection(observer::detach);
+        }
+    }
+}
+
 impl Conn {
     pub(crate) fn pooled(
         conn: r2d2::PooledConnection<ConnectionManager>,
         plugins: Plugins,
+        monitor: Option<QueryMonitor>,
     ) -> Self {
         let backend = conn.backend();
-        Conn::new(Holder::Pooled(conn), backend, plugins)
+        Conn::new(Holder::Pooled(conn), backend, plugins, monitor)
     }
 
-    fn new(holder: Holder, backend: BackendKind, plugins: Plugins) -> Self {
+    fn new(
+        holder: Holder,
+        backend: BackendKind,
+        plugins: Plugins,
+        monitor: Option<QueryMonitor>,
+    ) -> Self {
         let conn = Conn {
             inner: RefCell::new(holder),
             backend,
             context: RefCell::default(),
             plugins,
+            monitor,
         };
         conn.observe_queries();
         conn
     }
 
-    /// Feeds every statement to the plugins' `on_query` (only when there are plugins).
+    /// Feeds every statement to the plugins' `on_query` and to the monitor; installs no
+    /// instrumentation at all when there are neither.
     fn observe_queries(&self) {
-        if self.plugins.is_empty() {
-            return;
+        let _ = self.with_connection(|c| {
+            observer::install(c, self.backend, &self.plugins, self.monitor.as_ref())
+        });
+    }
+
+    /// The same connection recording its queries in `monitor` (replacing any monitor it had,
+    /// and any Diesel instrumentation set on the connection directly).
+    pub fn with_instrumentation(mut self, monitor: QueryMonitor) -> Self {
+        self.monitor = Some(monitor);
+        self.observe_queries();
+        self
+    }
+
+    /// The same connection without a monitor.
+    pub fn without_instrumentation(mut self) -> Self {
+        self.monitor = None;
+        self.observe_queries();
+        self
+    }
+
+    /// The monitor recording this connection's queries, if any.
+    pub fn instrumentation(&self) -> Option<&QueryMonitor> {
+        self.monitor.as_ref()
+    }
+
+    /// Like [`Conn::with_connection`], and gives the statement `f` ran the row count of its
+    /// result (see [`crate::instrument`], "Rows").
+    pub(crate) fn observed<R: ResultRows>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> diesel::QueryResult<R>,
+    ) -> Result<diesel::QueryResult<R>> {
+        if self.monitor.is_none() {
+            return self.with_connection(f);
         }
-        let plugins = self.plugins.clone();
-        let mut started = std::time::Instant::now();
-        let observer = move |event: diesel::connection::InstrumentationEvent<'_>| {
-            use diesel::connection::InstrumentationEvent as E;
-            match event {
-                E::StartQuery { .. } => started = std::time::Instant::now(),
-                E::FinishQuery { query, error, .. } => {
-                    let sql = query.to_string();
-                    let error = error.map(|e| e.to_string());
-                    let event = crate::plugin::QueryEvent {
-                        sql: &sql,
-                        duration: started.elapsed(),
-                        error: error.as_deref(),
-                    };
-                    for plugin in plugins.iter() {
-                        plugin.on_query(&event);
-                    }
-                }
-                _ => {}
-            }
-        };
-        let _ = self.with_connection(|c| c.set_instrumentation(observer));
+        self.with_connection(|c| observer::with_row_count(c, f))
+    }
+
+    /// Whether this connection installed an observer that must be switched off when dropped.
+    fn observes(&self) -> bool {
+        self.monitor.is_some() || !self.plugins.is_empty()
     }
 
     /// The same connection with `plugins` (replacing any it had).
@@ -134,7 +171,7 @@ impl Conn {
     /// Wraps a connection you opened yourself.
     pub fn from_connection(conn: AnyConnection) -> Self {
         let backend = conn.backend();
-        Conn::new(Holder::Owned(conn), backend, Arc::from(Vec::new()))
+        Conn::new(Holder::Owned(conn), backend, Arc::from(Vec::new()), None)
     }
 
     /// The backend this connection talks to.
@@ -222,7 +259,7 @@ impl Conn {
     /// # Ok(()) }
     /// ```
     pub fn load<'q, U, Q: Loadable<'q, U>>(&self, query: Q) -> Result<Vec<U>> {
-        self.with_connection(|c| dispatch!(c, c => diesel::RunQueryDsl::load(query, c)))?
+        self.observed(|c| dispatch!(c, c => diesel::RunQueryDsl::load(query, c)))?
             .map_err(|e| self.error(e))
     }
 
@@ -241,7 +278,7 @@ impl Conn {
     /// Executes a Diesel statement (insert, update, delete) and returns the affected row count.
     pub fn execute<Q: Executable>(&self, query: Q) -> Result<usize> {
         use diesel::query_dsl::methods::ExecuteDsl;
-        self.with_connection(|c| dispatch!(c, c => ExecuteDsl::execute(query, c)))?
+        self.observed(|c| dispatch!(c, c => ExecuteDsl::execute(query, c)))?
             .map_err(|e| self.error(e))
     }
 

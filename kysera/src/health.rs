@@ -60,6 +60,8 @@ pub struct HealthReport {
     pub pool_idle: u32,
     /// The pool's maximum.
     pub pool_max: u32,
+    /// Callers waiting for a connection when the check ran.
+    pub pool_waiting: u32,
     /// Why it is not healthy, when it is not.
     pub problem: Option<String>,
 }
@@ -97,6 +99,7 @@ impl Database {
             pool_in_use: pool.in_use,
             pool_idle: pool.idle,
             pool_max: pool.max_size,
+            pool_waiting: pool.waiting,
             problem: None,
         };
         match version {
@@ -111,6 +114,12 @@ impl Database {
                     report.status = Status::Degraded;
                     report.problem =
                         Some(format!("round trip {latency:?} over {:?}", thresholds.slow));
+                } else if pool.waiting > 0 {
+                    report.status = Status::Degraded;
+                    report.problem = Some(format!(
+                        "{} caller(s) waiting for a connection ({} of {} in use)",
+                        pool.waiting, pool.in_use, pool.max_size
+                    ));
                 } else if pool.max_size > 0
                     && pool.in_use * 100 >= pool.max_size * thresholds.pool_usage_percent
                 {

@@ -42,7 +42,9 @@ pub mod context;
 pub mod error;
 mod executor;
 pub mod health;
+pub mod instrument;
 pub mod json;
+pub mod manager;
 pub mod migrate;
 pub mod model;
 pub mod ops;
@@ -52,6 +54,9 @@ pub mod query;
 mod repository;
 pub mod resilience;
 pub mod scope;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod transaction;
 pub mod validate;
 
 #[doc(hidden)]
@@ -62,16 +67,46 @@ pub use connection::{mask_password, AnyConnection, Database, DatabaseUrl, PoolCo
 pub use context::Context;
 pub use error::{BackendKind, Error, Result};
 pub use executor::Conn;
+pub use instrument::{QueryMonitor, QueryRecord};
 pub use model::{ColumnInfo, Model, NewRow, Patch};
-pub use pagination::{Page, PageRequest};
+pub use pagination::{CursorPage, CursorRequest, Keyset, Page, PageRequest};
 pub use plugin::Plugin;
 pub use repository::{Repo, RepoSet};
 pub use scope::{Condition, Scope, ScopeValue};
+pub use transaction::{Isolation, TransactionOptions};
 pub use validate::{Validate, ValidationErrors, ValidationMode};
 
 /// `#[derive(Repository)]`: see the crate documentation.
 #[cfg(feature = "derive")]
 pub use kysera_derive::Repository;
+
+/// `#[kysera::transactional]`: runs a function's body in a transaction on its `&Conn`
+/// parameter, with an optional isolation level and retry count.
+///
+/// ```
+/// use kysera::{Conn, Error};
+/// use kysera::prelude::*;
+///
+/// diesel::table! { accounts (id) { id -> BigInt, balance -> BigInt, } }
+///
+/// #[kysera::transactional(isolation = "serializable", retries = 3)]
+/// fn transfer(conn: &Conn, from: i64, to: i64, amount: i64) -> Result<(), Error> {
+///     use crate::accounts::{balance, table as accounts};
+///     conn.execute(diesel::update(accounts.find(from)).set(balance.eq(balance - amount)))?;
+///     conn.execute(diesel::update(accounts.find(to)).set(balance.eq(balance + amount)))?;
+///     Ok(())
+/// }
+/// # fn main() -> kysera::Result<()> {
+/// let conn = Conn::establish("sqlite::memory:")?;
+/// conn.batch_execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance BIGINT NOT NULL);
+///                     INSERT INTO accounts VALUES (1, 100), (2, 0)")?;
+/// transfer(&conn, 1, 2, 30)?;
+/// let balances: Vec<i64> = conn.load(accounts::table.select(accounts::balance).order(accounts::id))?;
+/// assert_eq!(balances, [70, 30]);
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "derive")]
+pub use kysera_derive::transactional;
 
 /// Embeds a migrations directory into the binary: see [`migrate`].
 #[cfg(feature = "derive")]
@@ -82,7 +117,10 @@ pub use diesel;
 
 /// Everything a typical user of kysera needs in scope.
 pub mod prelude {
-    pub use crate::{Conn, Database, Error, Model, Page, PageRequest, Repo, Validate};
+    pub use crate::{
+        Conn, CursorPage, CursorRequest, Database, Error, Keyset, Model, Page, PageRequest, Repo,
+        Validate,
+    };
     pub use diesel::prelude::*;
     #[cfg(feature = "derive")]
     pub use kysera_derive::Repository;

@@ -21,6 +21,43 @@ pub struct ColumnInfo {
     pub primary_key: bool,
     /// True for columns the database fills in (not part of the Create struct).
     pub generated: bool,
+    /// The kind of value the column holds, as far as the derive knows it.
+    pub kind: SqlKind,
+}
+
+/// The kind of value a column holds: the portable Diesel SQL type of its field.
+///
+/// Keyset pagination binds a cursor's values with this type, so a value is compared with a
+/// column of its own type (a PostgreSQL `TIMESTAMP` column with a timestamp, not with text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlKind {
+    /// `SMALLINT` (`i16`).
+    SmallInt,
+    /// `INTEGER` (`i32`).
+    Integer,
+    /// `BIGINT` (`i64`).
+    BigInt,
+    /// `REAL` / `FLOAT` (`f32`).
+    Float,
+    /// `DOUBLE PRECISION` (`f64`).
+    Double,
+    /// `BOOLEAN` (`bool`).
+    Bool,
+    /// `TEXT` / `VARCHAR` (`String`).
+    Text,
+    /// `TIMESTAMP` without time zone (`chrono::NaiveDateTime`).
+    Timestamp,
+    /// `DATE` (`chrono::NaiveDate`).
+    Date,
+    /// `TIME` (`chrono::NaiveTime`).
+    Time,
+    /// Binary data (`Vec<u8>`).
+    Binary,
+    /// JSON (`serde_json::Value`).
+    Json,
+    /// A type the derive does not map itself (a `sql_type = ...` it does not know, or a
+    /// Rust type it cannot read values of).
+    Other,
 }
 
 /// A struct mapped to one table: the data half of a repository.

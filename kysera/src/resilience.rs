@@ -61,6 +61,11 @@ impl RetryPolicy {
         self
     }
 
+    /// Attempts in all, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
     /// True when `err` may be retried for an operation of this kind.
     pub fn retries(err: &Error, idempotency: Idempotency) -> bool {
         match idempotency {

@@ -142,6 +142,7 @@ const fn col(field: &'static str, column: &'static str, nullable: bool, pk: bool
         nullable,
         primary_key: pk,
         generated: false,
+        kind: kysera::model::SqlKind::Text,
     }
 }
 

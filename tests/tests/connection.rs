@@ -256,3 +256,32 @@ fn graceful_shutdown_waits_for_lent_connections() {
     waiter.join().unwrap().unwrap();
     assert_eq!(db.state().in_use, 0);
 }
+
+#[test]
+fn pool_state_counts_callers_waiting_for_a_connection() {
+    let db = Database::connect_with(
+        &server_url(BackendKind::Postgres),
+        PoolConfig {
+            max_size: 1,
+            connection_timeout: std::time::Duration::from_secs(10),
+            ..PoolConfig::default()
+        },
+    )
+    .unwrap();
+    let held = db.conn().unwrap();
+    assert_eq!(db.state().waiting, 0);
+    let pool = db.clone();
+    let waiter = std::thread::spawn(move || pool.conn().map(|_| ()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while db.state().waiting == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second caller never waited"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(db.state().waiting, 1);
+    drop(held);
+    waiter.join().unwrap().unwrap();
+    assert_eq!(db.state().waiting, 0);
+}

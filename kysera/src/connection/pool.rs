@@ -49,6 +49,9 @@ pub struct PoolState {
     pub in_use: u32,
     /// The pool's maximum size.
     pub max_size: u32,
+    /// Callers of [`Database::conn`] waiting for a connection right now (counted by kysera;
+    /// r2d2 does not report it). Above zero, the pool is exhausted.
+    pub waiting: u32,
 }
 
 /// Opens [`AnyConnection`]s for r2d2.
@@ -97,7 +100,9 @@ pub struct Database {
     pool: r2d2::Pool<ConnectionManager>,
     url: DatabaseUrl,
     plugins: crate::executor::Plugins,
+    instrumentation: Option<crate::instrument::QueryMonitor>,
     closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    waiting: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl std::fmt::Debug for Database {
@@ -147,7 +152,9 @@ impl Database {
             pool,
             url,
             plugins: std::sync::Arc::from(Vec::new()),
+            instrumentation: None,
             closing: std::sync::Arc::default(),
+            waiting: std::sync::Arc::default(),
         };
         Ok(db)
     }
@@ -157,8 +164,16 @@ impl Database {
         if self.closing.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::ShuttingDown);
         }
-        let pooled = self.pool.get().map_err(|e| self.pool_error(e))?;
-        Ok(Conn::pooled(pooled, self.plugins.clone()))
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let pooled = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let pooled = pooled.map_err(|e| self.pool_error(e))?;
+        Ok(Conn::pooled(
+            pooled,
+            self.plugins.clone(),
+            self.instrumentation.clone(),
+        ))
     }
 
     /// The same pool with `plugin` added after the others: every repository obtained from
@@ -168,6 +183,18 @@ impl Database {
         plugins.push(std::sync::Arc::new(plugin));
         self.plugins = plugins.into();
         self
+    }
+
+    /// The same pool recording every query of every connection it hands out in `monitor`
+    /// (replacing any monitor it had). See [`crate::instrument`].
+    pub fn with_instrumentation(mut self, monitor: crate::instrument::QueryMonitor) -> Self {
+        self.instrumentation = Some(monitor);
+        self
+    }
+
+    /// The monitor recording this pool's queries, if any.
+    pub fn instrumentation(&self) -> Option<&crate::instrument::QueryMonitor> {
+        self.instrumentation.as_ref()
     }
 
     /// Runs `f` in a transaction on a pooled connection: committed when `f` returns `Ok`,
@@ -227,6 +254,7 @@ impl Database {
             idle: state.idle_connections,
             in_use: state.connections.saturating_sub(state.idle_connections),
             max_size: self.pool.max_size(),
+            waiting: self.waiting.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 

@@ -635,6 +635,7 @@ mod tests {
             nullable: false,
             primary_key,
             generated: false,
+            kind: crate::model::SqlKind::Text,
         }
     }
 

@@ -193,6 +193,38 @@ pub enum Error {
         /// Time until the breaker lets a trial call through.
         retry_after: std::time::Duration,
     },
+    /// No database of this name is configured in the
+    /// [`DatabaseManager`](crate::manager::DatabaseManager).
+    #[error("no database named `{name}`; configured: {}", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    UnknownDatabase {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: Vec<String>,
+    },
+    /// A test fixture (`kysera::testing`) could not be loaded; nothing from it was written.
+    #[error(
+        "fixture {file}{}{}: {message}",
+        fmt_opt(", table ", table),
+        fmt_opt(", column ", column)
+    )]
+    Fixture {
+        /// The fixture file (or the label given to fixture text).
+        file: String,
+        /// The table concerned, where there is one.
+        table: Option<String>,
+        /// The column concerned, where there is one.
+        column: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A keyset pagination cursor could not be used: garbled, truncated, altered, signed
+    /// with another key, or made for another ordering. Never a page of wrong rows.
+    #[error("invalid cursor: {reason}")]
+    InvalidCursor {
+        /// Why it was refused.
+        reason: crate::pagination::CursorError,
+    },
     /// A plugin refused an operation.
     #[error("plugin `{plugin}` refused: {message}")]
     Plugin {
@@ -261,6 +293,9 @@ impl Error {
             Error::Database { .. } => "database",
             Error::Query(_) => "query",
             Error::Plugin { .. } => "plugin",
+            Error::InvalidCursor { .. } => "invalid_cursor",
+            Error::Fixture { .. } => "fixture",
+            Error::UnknownDatabase { .. } => "unknown_database",
             Error::CircuitOpen { .. } => "circuit_open",
             Error::ShuttingDown => "shutting_down",
             Error::Migration(_) => "migration",

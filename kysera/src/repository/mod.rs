@@ -6,6 +6,7 @@
 
 mod delete;
 mod history;
+mod keyset;
 mod read;
 mod write;
 
@@ -194,8 +195,11 @@ impl<'c, M: Model> Repo<'c, M> {
     }
 
     /// Runs `f` on the underlying connection and classifies its error for this table.
-    fn run<R>(&self, f: impl FnOnce(&mut AnyConnection) -> QueryResult<R>) -> Result<R> {
-        self.conn.with_connection(f)?.map_err(|e| self.error(e))
+    fn run<R: crate::instrument::rows::ResultRows>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> QueryResult<R>,
+    ) -> Result<R> {
+        self.conn.observed(f)?.map_err(|e| self.error(e))
     }
 
     /// Runs `f` in a transaction when `atomic`, directly otherwise; reports errors to plugins.

@@ -1,6 +1,11 @@
-//! Offset pagination: a page of rows with the totals an API response needs.
+//! Pagination: offset pages with the totals an API response needs ([`Page`]), and keyset
+//! pages that stay fast at any depth ([`keyset`]).
+
+pub mod keyset;
 
 use serde::{Deserialize, Serialize};
+
+pub use keyset::{CursorError, CursorKey, CursorPage, CursorRequest, Direction, Keyset};
 
 use crate::error::{Error, Result};
 
