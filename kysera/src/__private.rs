@@ -11,6 +11,7 @@ pub use crate::json::{
     self, FromJsonTag, Json, JsonFields, JsonMap, ViaFromJson, ViaToJson, ViaTypeName,
     ViaUnreadable,
 };
+pub use crate::key::{KeyText, ViaDebugKey, ViaJsonKey};
 pub use crate::model::{ColumnInfo, Model, NewRow, Patch, SqlKind};
 pub use crate::ops::BulkPatch;
 pub use crate::repository::Repo;

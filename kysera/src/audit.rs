@@ -182,6 +182,9 @@ fn parse_map(text: Option<&str>) -> Result<Option<JsonMap>> {
     .transpose()
 }
 
+/// Values one [`NewAuditEntry`] binds in an INSERT: every column but the id.
+pub(crate) const BINDS_PER_ROW: usize = 8;
+
 /// A row to add to `audit_logs`.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_logs)]
@@ -237,4 +240,27 @@ pub(crate) fn filter_values(mut values: JsonMap, audit: &crate::behaviours::Audi
         }
     }
     values
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_per_row_counts_every_bound_column() {
+        let entry = NewAuditEntry {
+            table_name: "t".into(),
+            entity_id: "1".into(),
+            operation: "insert".into(),
+            old_values: None,
+            new_values: None,
+            changed_by: None,
+            changed_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
+            metadata: None,
+        };
+        let insert = diesel::insert_into(audit_logs::table).values(&entry);
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&insert).to_string();
+        let statement = sql.split(" -- binds").next().unwrap();
+        assert_eq!(statement.matches('?').count(), BINDS_PER_ROW, "{sql}");
+    }
 }

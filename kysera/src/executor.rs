@@ -12,7 +12,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use crate::audit::NewAuditEntry;
 use crate::connection::{dispatch, pool::ConnectionManager, AnyConnection};
 use crate::context::Context;
-use crate::error::{BackendKind, Error, ErrorContext, Result};
+use crate::error::{BackendKind, Error, ErrorContext, KeyColumns, Result};
 use crate::instrument::observer;
 use crate::instrument::rows::ResultRows;
 use crate::instrument::QueryMonitor;
@@ -34,6 +34,8 @@ pub struct Conn {
     context: RefCell<Context>,
     plugins: Plugins,
     monitor: Option<QueryMonitor>,
+    /// Unique keys' columns read from the catalog, shared by the pool (MySQL).
+    key_columns: Arc<KeyColumns>,
 }
 
 /// The plugins of a database or connection, in registration order.
@@ -60,9 +62,10 @@ impl Conn {
         conn: r2d2::PooledConnection<ConnectionManager>,
         plugins: Plugins,
         monitor: Option<QueryMonitor>,
+        key_columns: Arc<KeyColumns>,
     ) -> Self {
         let backend = conn.backend();
-        Conn::new(Holder::Pooled(conn), backend, plugins, monitor)
+        Conn::new(Holder::Pooled(conn), backend, plugins, monitor, key_columns)
     }
 
     fn new(
@@ -70,6 +73,7 @@ impl Conn {
         backend: BackendKind,
         plugins: Plugins,
         monitor: Option<QueryMonitor>,
+        key_columns: Arc<KeyColumns>,
     ) -> Self {
         let conn = Conn {
             inner: RefCell::new(holder),
@@ -77,6 +81,7 @@ impl Conn {
             context: RefCell::default(),
             plugins,
             monitor,
+            key_columns,
         };
         conn.observe_queries();
         conn
@@ -149,18 +154,19 @@ impl Conn {
         self.context.borrow().clone()
     }
 
-    /// Adds rows to `audit_logs` in one statement.
+    /// Adds rows to `audit_logs`: one multi-row INSERT per chunk under the backend's bind
+    /// limit (the caller holds the transaction).
     pub(crate) fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
         use diesel::RunQueryDsl;
         let table = crate::audit::audit_logs::table;
-        self.with_connection(
-            |c| dispatch!(c, c => diesel::insert_into(table).values(entries).execute(c)),
-        )?
-        .map(drop)
-        .map_err(|e| self.error(e))
+        let per_statement = self.backend.max_bind_params() / crate::audit::BINDS_PER_ROW;
+        for chunk in entries.chunks(per_statement) {
+            self.with_connection(
+                |c| dispatch!(c, c => diesel::insert_into(table).values(chunk).execute(c)),
+            )?
+            .map_err(|e| self.error(e))?;
+        }
+        Ok(())
     }
 
     /// Opens a single connection without a pool (scripts, tests, tools).
@@ -171,7 +177,13 @@ impl Conn {
     /// Wraps a connection you opened yourself.
     pub fn from_connection(conn: AnyConnection) -> Self {
         let backend = conn.backend();
-        Conn::new(Holder::Owned(conn), backend, Arc::from(Vec::new()), None)
+        Conn::new(
+            Holder::Owned(conn),
+            backend,
+            Arc::from(Vec::new()),
+            None,
+            Arc::default(),
+        )
     }
 
     /// The backend this connection talks to.
@@ -283,12 +295,23 @@ impl Conn {
     }
 
     fn error(&self, err: diesel::result::Error) -> Error {
-        crate::error::from_diesel(
+        self.classify(
             err,
             &ErrorContext {
                 backend: Some(self.backend),
                 ..Default::default()
             },
         )
+    }
+
+    /// Turns a Diesel error into a kysera error, completing what the message leaves out
+    /// from the catalog where needed (a MySQL unique key's columns). Call it after the
+    /// statement's borrow of the connection has ended.
+    pub(crate) fn classify(&self, err: diesel::result::Error, ctx: &ErrorContext) -> Error {
+        let mut error = crate::error::from_diesel(err, ctx);
+        if matches!(error, Error::UniqueViolation(_)) {
+            let _ = self.with_connection(|c| self.key_columns.complete(c, &mut error, ctx));
+        }
+        error
     }
 }

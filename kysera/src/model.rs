@@ -96,6 +96,12 @@ pub trait Model: Validate + JsonFields + Sized + Send + 'static {
     /// The primary key of this row.
     fn id(&self) -> Self::Id;
 
+    /// A key as plain text (see [`crate::key`]): audit rows' `entity_id`, not-found errors.
+    fn key_text(id: &Self::Id) -> String;
+
+    /// The key recorded in a row's values (`{column: value}`, as audit rows hold them).
+    fn key_from_json(values: &crate::json::JsonMap) -> crate::Result<Self::Id>;
+
     /// The primary key a Create struct supplies, when the key is not generated.
     fn new_id(new: &Self::New) -> Option<Self::Id>;
 

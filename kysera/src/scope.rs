@@ -109,6 +109,14 @@ impl Scope {
     pub fn conditions(&self) -> &[Condition] {
         &self.conditions
     }
+
+    /// How many bind parameters the conditions take.
+    pub fn bind_count(&self) -> usize {
+        self.conditions
+            .iter()
+            .filter(|c| matches!(c, Condition::Eq(_, value) if *value != ScopeValue::Null))
+            .count()
+    }
 }
 
 /// Which rows of the key column an operation addresses.

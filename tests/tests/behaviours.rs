@@ -206,13 +206,13 @@ all_backends! {
         let a = articles.create(&NewArticle { body: Some("original".into()), ..new("title") }).unwrap();
         articles.update(a.id, &ArticleUpdate { body: Some(Some("changed".into())), ..Default::default() }).unwrap();
         let update = articles.audit_history(a.id).unwrap().pop().unwrap();
-        let restored = articles.restore_from_audit(update.id).unwrap();
+        let restored = articles.restore_from_audit(update.id).unwrap().row;
         assert_eq!(restored.body.as_deref(), Some("original"));
 
         articles.hard_delete(a.id).unwrap();
         let deletion = articles.audit_history(a.id).unwrap().pop().unwrap();
         assert_eq!(deletion.operation().unwrap(), Operation::Delete);
-        let back = articles.restore_from_audit(deletion.id).unwrap();
+        let back = articles.restore_from_audit(deletion.id).unwrap().row;
         assert_eq!((back.id, back.title.as_str(), back.created_at), (a.id, "title", a.created_at));
         let insert = articles.audit_history(a.id).unwrap().remove(0);
         assert!(matches!(articles.restore_from_audit(insert.id), Err(Error::InvalidArgument(_))));

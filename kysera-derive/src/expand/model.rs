@@ -17,6 +17,7 @@ pub fn expand(input: &Input) -> TokenStream {
     let key_column = &key.column;
     let key_ident = key.ident;
     let key_ty = key.ty;
+    let key_name = super::column_name(input, key);
     let key_generated = key.attrs.generated.is_some();
     let create = input.create_ident();
     let update = input.update_ident();
@@ -90,6 +91,20 @@ pub fn expand(input: &Input) -> TokenStream {
             #[inline]
             fn id(&self) -> #key_ty {
                 ::core::clone::Clone::clone(&self.#key_ident)
+            }
+            fn key_text(id: &#key_ty) -> ::std::string::String {
+                #[allow(unused_imports)]
+                use ::kysera::__private::{ViaDebugKey as _, ViaJsonKey as _};
+                (&::kysera::__private::KeyText(id)).text()
+            }
+            fn key_from_json(
+                values: &::kysera::__private::JsonMap,
+            ) -> ::core::result::Result<#key_ty, ::kysera::__private::Error> {
+                #[allow(unused_imports)]
+                use ::kysera::__private::{ViaFromJson as _, ViaUnreadable as _};
+                ::kysera::__private::json::required(values, #key_name, |__v| {
+                    (&::kysera::__private::FromJsonTag::<#key_ty>::new()).read(__v)
+                })
             }
             #[inline]
             fn new_id(new: &#create) -> ::core::option::Option<#key_ty> {

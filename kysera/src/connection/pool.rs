@@ -103,6 +103,7 @@ pub struct Database {
     instrumentation: Option<crate::instrument::QueryMonitor>,
     closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
     waiting: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    key_columns: std::sync::Arc<crate::error::KeyColumns>,
 }
 
 impl std::fmt::Debug for Database {
@@ -155,6 +156,7 @@ impl Database {
             instrumentation: None,
             closing: std::sync::Arc::default(),
             waiting: std::sync::Arc::default(),
+            key_columns: std::sync::Arc::default(),
         };
         Ok(db)
     }
@@ -173,6 +175,7 @@ impl Database {
             pooled,
             self.plugins.clone(),
             self.instrumentation.clone(),
+            self.key_columns.clone(),
         ))
     }
 

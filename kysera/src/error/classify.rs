@@ -284,20 +284,25 @@ fn unique_violation(
             names.columns = columns_from_key_name(constraint, names.table.as_deref(), ctx.columns);
         }
     }
-    let field = match names.columns.as_slice() {
-        [only] => ctx
-            .columns
-            .iter()
-            .find(|c| c.column == only)
-            .map(|c| c.field.to_string()),
-        _ => None,
-    };
+    let field = field_of(&names.columns, ctx);
     UniqueViolation {
         constraint: names.constraint,
         table: names.table,
         columns: names.columns,
         field,
         message,
+    }
+}
+
+/// The model's field for a key of exactly one column the model maps.
+pub(super) fn field_of(columns: &[String], ctx: &ErrorContext) -> Option<String> {
+    match columns {
+        [only] => ctx
+            .columns
+            .iter()
+            .find(|c| c.column == only)
+            .map(|c| c.field.to_string()),
+        _ => None,
     }
 }
 

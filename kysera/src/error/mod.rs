@@ -6,12 +6,14 @@
 //! another attempt.
 
 mod classify;
+mod key_columns;
 
 use serde::Serialize;
 
 use crate::validate::ValidationErrors;
 
 pub use classify::{from_diesel, ErrorContext};
+pub(crate) use key_columns::KeyColumns;
 
 /// Result type used across kysera.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -26,6 +28,19 @@ pub enum BackendKind {
     Postgres,
     /// MySQL or MariaDB.
     Mysql,
+}
+
+impl BackendKind {
+    /// Most bind parameters one statement may carry: every statement kysera builds from
+    /// input of any length is split to stay under it.
+    pub const fn max_bind_params(self) -> usize {
+        match self {
+            // SQLITE_MAX_VARIABLE_NUMBER is 32766 since SQLite 3.32.
+            BackendKind::Sqlite => 32_766,
+            // Both protocols count parameters in 16 bits.
+            BackendKind::Postgres | BackendKind::Mysql => 65_535,
+        }
+    }
 }
 
 impl std::fmt::Display for BackendKind {

@@ -7,6 +7,7 @@
 //! [`Supported`] bundles them for every backend compiled in.
 
 mod bulk_update;
+mod lock;
 #[cfg(feature = "mysql")]
 mod mysql;
 mod read;
@@ -15,6 +16,7 @@ mod returning;
 mod set;
 
 pub use bulk_update::{BulkPatch, BulkUpdate};
+pub use lock::{ForUpdate, RowLocks};
 pub use read::ReadOps;
 pub use set::{SetValue, SetWhere};
 
@@ -113,8 +115,8 @@ pub(crate) fn sort_by_key_order<M: Model>(rows: &mut [M]) {
     rows.sort_by_cached_key(|row| row.id());
 }
 
-/// Puts `rows` in the order of `ids`, dropping keys with no row.
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+/// Puts `rows` in the order of `ids`, dropping keys with no row (and repeated keys after
+/// their first appearance).
 pub(crate) fn in_key_order<M: Model>(rows: Vec<M>, ids: &[M::Id]) -> Vec<M> {
     let mut by_id: std::collections::HashMap<M::Id, M> =
         rows.into_iter().map(|row| (row.id(), row)).collect();

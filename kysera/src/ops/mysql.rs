@@ -34,21 +34,41 @@ fn missing_row() -> diesel::result::Error {
     diesel::result::Error::NotFound
 }
 
-/// The keys of the rows `predicate` matches now, so a write can address exactly those and
-/// read them back (MySQL reports neither which rows an UPDATE matched nor their values).
-fn matching_keys<M: Model + ReadOps<MysqlConnection>>(
+/// The keys of the rows `predicate` matches now, locked until the transaction ends, so the
+/// write that follows changes exactly these rows (MySQL reports neither which rows an UPDATE
+/// matched nor their values). A plain read would answer from the transaction's snapshot,
+/// which may still show a row another connection has since soft-deleted or moved out of the
+/// scope.
+fn locked_keys<M: Model + ReadOps<MysqlConnection>>(
     conn: &mut MysqlConnection,
     predicate: Where<M>,
-    scoped: bool,
 ) -> QueryResult<Vec<M::Id>> {
-    match predicate.keys() {
-        Keys::One(id) if !scoped => Ok(vec![id.clone()]),
-        Keys::Many(ids) if !scoped => Ok(ids.clone()),
-        _ => Ok(M::load_where(conn, predicate, None)?
-            .iter()
-            .map(Model::id)
-            .collect()),
+    Ok(M::lock_where(conn, predicate)?
+        .iter()
+        .map(Model::id)
+        .collect())
+}
+
+/// The keys a write addresses: those given, when nothing else restricts the rows, otherwise
+/// the rows matching now (locked).
+fn target_keys<M: Model + ReadOps<MysqlConnection>>(
+    conn: &mut MysqlConnection,
+    predicate: Where<M>,
+) -> QueryResult<Vec<M::Id>> {
+    match (predicate.scope().is_empty(), predicate.keys()) {
+        (true, Keys::One(id)) => Ok(vec![id.clone()]),
+        (true, Keys::Many(ids)) => Ok(ids.clone()),
+        _ => locked_keys(conn, predicate),
     }
+}
+
+/// The rows with keys `ids` after a write, by key. A locking read returns the latest
+/// versions; a plain one would show the snapshot for rows the write did not change.
+fn read_back<M: Model + ReadOps<MysqlConnection>>(
+    conn: &mut MysqlConnection,
+    ids: Vec<M::Id>,
+) -> QueryResult<Vec<M>> {
+    M::lock_where(conn, Where::new(Scope::default(), Keys::Many(ids)))
 }
 
 impl<'a, M> WriteOps<'a, MysqlConnection> for M
@@ -152,16 +172,16 @@ where
         predicate: Where<Self>,
         patch: Self::Update,
     ) -> QueryResult<Vec<Self>> {
-        let scoped = !predicate.scope().is_empty();
-        let ids = matching_keys::<M>(conn, predicate, scoped)?;
+        let scope = predicate.scope().clone();
+        let ids = target_keys::<M>(conn, predicate)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let target = Where::new(Scope::default(), Keys::Many(ids.clone()));
+        let target = Where::new(scope, Keys::Many(ids.clone()));
         diesel::update(M::Table::default().filter(target))
             .set(patch)
             .execute(conn)?;
-        M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
+        read_back(conn, ids)
     }
 
     fn insert_row(conn: &mut MysqlConnection, row: Self) -> QueryResult<usize> {
@@ -175,16 +195,16 @@ where
         predicate: Where<Self>,
         patch: &'a Self::Update,
     ) -> QueryResult<Vec<Self>> {
-        let scoped = !predicate.scope().is_empty();
-        let ids = matching_keys::<M>(conn, predicate, scoped)?;
+        let scope = predicate.scope().clone();
+        let ids = target_keys::<M>(conn, predicate)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let target = Where::new(Scope::default(), Keys::Many(ids.clone()));
+        let target = Where::new(scope, Keys::Many(ids.clone()));
         diesel::update(M::Table::default().filter(target))
             .set(patch)
             .execute(conn)?;
-        M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
+        read_back(conn, ids)
     }
 
     fn bulk_update_chunk(
@@ -194,17 +214,12 @@ where
         at: Option<NaiveDateTime>,
     ) -> QueryResult<Vec<Self>> {
         let ids: Vec<Self::Id> = rows.iter().map(|(id, _)| id.clone()).collect();
-        let visible = if scope.is_empty() {
-            ids
-        } else {
-            matching_keys::<M>(conn, Where::new(scope.clone(), Keys::Many(ids)), true)?
-        };
+        let visible = target_keys::<M>(conn, Where::new(scope.clone(), Keys::Many(ids)))?;
+        if visible.is_empty() {
+            return Ok(Vec::new());
+        }
         BulkUpdate::<M>::new(rows, scope, at, false).execute(conn)?;
-        M::load_where(
-            conn,
-            Where::new(Scope::default(), Keys::Many(visible)),
-            None,
-        )
+        read_back(conn, visible)
     }
 
     fn set_where(
@@ -213,14 +228,15 @@ where
         predicate: Where<Self>,
     ) -> QueryResult<Vec<Self>> {
         // The predicate usually tests a column being assigned (deleted_at), so find the rows
-        // first and address them by key.
-        let ids = matching_keys::<M>(conn, predicate, true)?;
+        // first (locked) and address them by key: the read-back cannot re-apply it.
+        let scope = predicate.scope().clone();
+        let ids = locked_keys::<M>(conn, predicate)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let target = Where::new(Scope::default(), Keys::Many(ids.clone()));
+        let target = Where::new(scope, Keys::Many(ids.clone()));
         SetWhere::new(assignments, target, false).execute(conn)?;
-        M::load_where(conn, Where::new(Scope::default(), Keys::Many(ids)), None)
+        read_back(conn, ids)
     }
 }
 

@@ -12,6 +12,7 @@ use diesel::query_dsl::{LoadQuery, RunQueryDsl};
 use diesel::sql_types::SqlType;
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult};
 
+use super::lock::{ForUpdate, RowLocks};
 use crate::model::Model;
 use crate::scope::Where;
 
@@ -42,6 +43,9 @@ pub trait ReadOps<C>: Model {
         predicate: Where<Self>,
         page: Option<(i64, i64)>,
     ) -> QueryResult<Vec<Self>>;
+    /// Rows matching `predicate` as they are now, ordered by key and locked until the
+    /// transaction ends (see [`ForUpdate`]): what a write that reads first must use.
+    fn lock_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>>;
     /// Number of rows matching `predicate`.
     fn count_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<i64>;
     /// Deletes the rows matching `predicate`; returns how many were deleted.
@@ -52,6 +56,7 @@ impl<M, C> ReadOps<C> for M
 where
     M: Model,
     C: Connection,
+    C::Backend: RowLocks,
     Pk<M>: ExpressionMethods,
     <Pk<M> as Expression>::SqlType: SqlType + diesel::expression::TypedExpressionType,
     Id<M>: AsExpression<<Pk<M> as Expression>::SqlType>,
@@ -74,6 +79,7 @@ where
     ScopedRows<M>: LoadQuery<'static, C, M> + LimitDsl + RunQueryDsl<C>,
     Limit<ScopedRows<M>>: OffsetDsl,
     Offset<Limit<ScopedRows<M>>>: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    ForUpdate<ScopedRows<M>>: LoadQuery<'static, C, M>,
     Select<Scoped<M>, CountStar>: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     dsl::delete<Scoped<M>>: ExecuteDsl<C> + RunQueryDsl<C>,
 {
@@ -118,6 +124,14 @@ where
             None => rows.load(conn),
             Some((offset, limit)) => rows.limit(limit).offset(offset).load(conn),
         }
+    }
+
+    fn lock_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>> {
+        let rows = M::Table::default()
+            .filter(predicate)
+            .select(M::Selection::default())
+            .order(M::PrimaryKey::default());
+        ForUpdate(rows).load(conn)
     }
 
     fn count_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<i64> {

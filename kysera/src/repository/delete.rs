@@ -61,7 +61,7 @@ impl<'c, M: Supported> Repo<'c, M> {
                 for chunk in ids.chunks(IDS_PER_STATEMENT) {
                     let keys = Keys::Many(chunk.to_vec());
                     let old = if audited {
-                        self.load_keys(scope.clone(), Keys::Many(chunk.to_vec()))?
+                        self.lock_keys(scope.clone(), Keys::Many(chunk.to_vec()))?
                     } else {
                         Vec::new()
                     };
@@ -89,7 +89,8 @@ impl<'c, M: Supported> Repo<'c, M> {
             .ok_or_else(|| self.not_found(&key))
     }
 
-    /// Marks the rows with keys in `ids` deleted; returns the rows it changed.
+    /// Marks the rows with keys in `ids` deleted in one transaction; returns the rows it
+    /// changed, ordered by key.
     pub fn soft_delete_many<'a>(&self, ids: &[M::Id]) -> Result<Vec<M>>
     where
         M: Writable<'a>,
@@ -110,7 +111,8 @@ impl<'c, M: Supported> Repo<'c, M> {
             .ok_or_else(|| self.not_found(&key))
     }
 
-    /// Brings back the soft-deleted rows with keys in `ids`; returns the rows it changed.
+    /// Brings back the soft-deleted rows with keys in `ids` in one transaction; returns the
+    /// rows it changed, ordered by key.
     pub fn restore_many<'a>(&self, ids: &[M::Id]) -> Result<Vec<M>>
     where
         M: Writable<'a>,
@@ -144,13 +146,22 @@ impl<'c, M: Supported> Repo<'c, M> {
                 assignments.push((updated_at, SetValue::At(at)));
             }
             let captured = self.captures_old_values();
-            self.atomically(self.needs_transaction(1 + usize::from(captured)), || {
-                let old = if captured { self.load_keys(scope.clone(), keys.clone())? } else { Vec::new() };
-                let predicate = Where::new(scope.clone(), keys.clone());
-                let assignments = assignments.clone();
-                let new = self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::set_where(c, assignments, predicate)))?;
-                self.after_write(operation, &old, &new)?;
-                Ok(new)
+            let chunks = Self::key_chunks(keys);
+            let statements = chunks.len() * (1 + usize::from(captured));
+            let several = chunks.len() > 1;
+            self.atomically(self.needs_transaction(statements), || {
+                let mut changed = concat_chunks(chunks.into_iter(), |keys| {
+                    let old = if captured { self.lock_keys(scope.clone(), keys.clone())? } else { Vec::new() };
+                    let predicate = Where::new(scope.clone(), keys);
+                    let assignments = assignments.clone();
+                    let new = self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::set_where(c, assignments, predicate)))?;
+                    self.after_write(operation, &old, &new)?;
+                    Ok(new)
+                })?;
+                if several {
+                    crate::ops::sort_by_key_order(&mut changed);
+                }
+                Ok(changed)
             })
         })
     }

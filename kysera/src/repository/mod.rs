@@ -10,6 +10,8 @@ mod keyset;
 mod read;
 mod write;
 
+pub use history::Restored;
+
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -31,7 +33,8 @@ use crate::query::Loadable;
 use crate::scope::{Condition, Keys, Scope, Where};
 use crate::validate::{Validate, ValidationMode};
 
-/// Ids per statement for `IN (...)` lists: far below every backend's bind limit.
+/// Ids per statement for `IN (...)` lists: far below every backend's bind limit, with room
+/// for the scope's own binds.
 const IDS_PER_STATEMENT: usize = 10_000;
 
 /// Which rows of a `#[soft_delete]` model reads see.
@@ -184,13 +187,13 @@ impl<'c, M: Model> Repo<'c, M> {
     }
 
     fn error(&self, err: diesel::result::Error) -> Error {
-        crate::error::from_diesel(err, &self.context())
+        self.conn.classify(err, &self.context())
     }
 
     fn not_found(&self, id: &M::Id) -> Error {
         Error::NotFound {
             table: M::TABLE_NAME.to_string(),
-            key: format!("{id:?}"),
+            key: M::key_text(id),
         }
     }
 
@@ -242,8 +245,23 @@ impl<'c, M: Model> Repo<'c, M> {
         Ok(rows)
     }
 
-    fn chunk_rows(&self, binds_per_row: usize) -> usize {
-        (max_bind_params(self.conn.backend()) / binds_per_row.max(1)).max(1)
+    /// Rows per statement for a statement binding `binds_per_row` values per row plus
+    /// `fixed` once, under the backend's bind limit. (MySQL reads inserted rows back with one
+    /// key per row, which never binds more than the INSERT did.)
+    fn chunk_rows(&self, binds_per_row: usize, fixed: usize) -> usize {
+        let room = self.conn.backend().max_bind_params().saturating_sub(fixed);
+        (room / binds_per_row.max(1)).max(1)
+    }
+
+    /// The keys of `keys` in groups of at most [`IDS_PER_STATEMENT`], one statement each.
+    fn key_chunks(keys: Keys<M>) -> Vec<Keys<M>> {
+        match keys {
+            Keys::Many(ids) if ids.len() > IDS_PER_STATEMENT => ids
+                .chunks(IDS_PER_STATEMENT)
+                .map(|chunk| Keys::Many(chunk.to_vec()))
+                .collect(),
+            keys => vec![keys],
+        }
     }
 
     /// Lets plugins see (and change) the values of a write. Returns the changed values, or
@@ -297,7 +315,7 @@ impl<'c, M: Model> Repo<'c, M> {
                 .into_iter()
                 .map(|(id, before, after)| NewAuditEntry {
                     table_name: M::TABLE_NAME.to_string(),
-                    entity_id: key_text(&id),
+                    entity_id: M::key_text(&id),
                     operation: operation.as_str().to_string(),
                     old_values: values(before),
                     new_values: values(after),
@@ -337,24 +355,6 @@ impl<'c, M: Model> Repo<'c, M> {
 
     fn timestamps_column(&self) -> Option<&'static str> {
         M::BEHAVIOURS.timestamps.and_then(|t| t.updated_at)
-    }
-}
-
-/// An entity key as audit rows store it: the number or text itself, not its `Debug` quoting.
-fn key_text<T: std::fmt::Debug>(id: &T) -> String {
-    let text = format!("{id:?}");
-    text.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .map(str::to_string)
-        .unwrap_or(text)
-}
-
-/// Most bind parameters one statement may carry on each backend.
-fn max_bind_params(backend: BackendKind) -> usize {
-    match backend {
-        // SQLITE_MAX_VARIABLE_NUMBER is 32766 since SQLite 3.32 (the bundled library is newer).
-        BackendKind::Sqlite => 32_766,
-        BackendKind::Postgres | BackendKind::Mysql => 65_535,
     }
 }
 

@@ -10,6 +10,13 @@ impl<'c, M: Supported> Repo<'c, M> {
         self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::load_where(c, predicate, None)))
     }
 
+    /// Like [`Repo::load_keys`], but the rows as they are now, locked until the transaction
+    /// ends: the old values a write records must be those it overwrites.
+    pub(super) fn lock_keys(&self, scope: Scope, keys: Keys<M>) -> Result<Vec<M>> {
+        let predicate = Where::new(scope, keys);
+        self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::lock_where(c, predicate)))
+    }
+
     /// The row with key `id`, or `None` (also when it is outside the repository's scope).
     pub fn find_by_id(&self, id: M::Id) -> Result<Option<M>> {
         let scope = self.scope();

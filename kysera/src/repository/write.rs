@@ -62,7 +62,7 @@ impl<'c, M: Supported> Repo<'c, M> {
             })? {
                 return self.create_owned(changed);
             }
-            let chunk = self.chunk_rows(M::INSERT_BINDS);
+            let chunk = self.chunk_rows(M::INSERT_BINDS, 0);
             self.atomically(self.needs_transaction(rows.len().div_ceil(chunk)), || {
                 let created = concat_chunks(rows.chunks(chunk), |part| {
                     self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::insert_chunk(c, part)))
@@ -149,7 +149,7 @@ impl<'c, M: Supported> Repo<'c, M> {
             let changed = self.before_write(Operation::Update, || vec![patch.to_json()])?;
             let statements = 1 + usize::from(self.captures_old_values());
             self.atomically(self.needs_transaction(statements) || changed.is_some(), || {
-                let old = if self.captures_old_values() { self.load_keys(scope.clone(), keys.clone())? } else { Vec::new() };
+                let old = if self.captures_old_values() { self.lock_keys(scope.clone(), keys.clone())? } else { Vec::new() };
                 let predicate = Where::new(scope.clone(), keys.clone());
                 let new = match &changed {
                     None => self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_where(c, predicate, patch)))?,
@@ -166,7 +166,8 @@ impl<'c, M: Supported> Repo<'c, M> {
     }
 
     /// Applies a different patch to each row: one `UPDATE ... CASE` statement per chunk (plus
-    /// one read-back on MySQL), all in one transaction. Returns the updated rows ordered by key.
+    /// one read-back on MySQL), all in one transaction. Returns the updated rows in input
+    /// order, like [`Repo::create_many`]; keys with no row (or outside the scope) are skipped.
     pub fn bulk_update<'a>(&self, rows: &'a [(M::Id, M::Update)]) -> Result<Vec<M>>
     where
         M: Writable<'a>,
@@ -176,7 +177,8 @@ impl<'c, M: Supported> Repo<'c, M> {
         }
         let ids: Vec<M::Id> = rows.iter().map(|(id, _)| id.clone()).collect();
         if rows.iter().all(|(_, patch)| patch.is_empty()) {
-            return self.find_by_ids(&ids);
+            let found = self.find_by_ids(&ids)?;
+            return Ok(crate::ops::in_key_order(found, &ids));
         }
         if self.has_plugins() {
             self.before_write(Operation::Update, || {
@@ -189,23 +191,31 @@ impl<'c, M: Supported> Repo<'c, M> {
                 ))
             })?;
         }
-        // Each row binds its key in every CASE it appears in, plus the IN list.
-        let binds_per_row = 1 + 2 * M::COLUMNS.len();
-        let chunk = self.chunk_rows(binds_per_row).min(IDS_PER_STATEMENT);
         let scope = self.scope_with(Deleted::Exclude);
-        let statements = rows.len().div_ceil(chunk) + usize::from(self.captures_old_values());
+        // Each row binds its key in every CASE it appears in, plus the IN list; the statement
+        // binds the scope's values and the managed timestamp once.
+        let binds_per_row = 1 + 2 * M::COLUMNS.len();
+        let chunk = self
+            .chunk_rows(binds_per_row, scope.bind_count() + 1)
+            .min(IDS_PER_STATEMENT);
+        let captured = self.captures_old_values();
+        let statements = rows.len().div_ceil(chunk) * (1 + usize::from(captured));
         clock::frozen(true, |at| {
             let at = self.timestamps_column().map(|_| at);
             self.atomically(self.needs_transaction(statements), || {
-                let old = if self.captures_old_values() { self.load_keys(scope.clone(), Keys::Many(ids.clone()))? } else { Vec::new() };
+                let old = if captured {
+                    concat_chunks(ids.chunks(IDS_PER_STATEMENT), |part| {
+                        self.lock_keys(scope.clone(), Keys::Many(part.to_vec()))
+                    })?
+                } else {
+                    Vec::new()
+                };
                 let parts = rows.chunks(chunk).filter(|part| !part.iter().all(|(_, patch)| patch.is_empty()));
-                let mut updated = concat_chunks(parts, |part| {
+                let updated = concat_chunks(parts, |part| {
                     let scope = &scope;
                     self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::bulk_update_chunk(c, part, scope, at)))
                 })?;
-                if rows.len() > chunk {
-                    crate::ops::sort_by_key_order(&mut updated);
-                }
+                let updated = crate::ops::in_key_order(updated, &ids);
                 self.after_write(Operation::Update, &old, &updated)?;
                 Ok(updated)
             })

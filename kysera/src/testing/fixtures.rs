@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::schema::{Column, Schema, Table};
 use super::source::ConnectionSource;
 use super::sql::Statement;
+use crate::datetime::Temporal;
 use crate::error::{BackendKind, Error, Result};
 use crate::executor::Conn;
 use crate::json::JsonMap;
@@ -32,7 +33,10 @@ pub type Loaded = Vec<(String, usize)>;
 ///
 /// Tables are filled in the order they appear in the file (parents before children), rows in
 /// array order. Every value is a bind parameter: strings, integers, floats, booleans and
-/// `null`; an array or object is stored as its JSON text (for JSON columns). On PostgreSQL a
+/// `null`; an array or object is stored as its JSON text (for JSON columns). Text for a
+/// date, time or date-time column is read in ISO 8601 forms (`T` or space, fractional
+/// seconds, `Z` or an offset, converted to UTC) and written the way repositories write it, so
+/// fixture rows and repository rows compare correctly (on SQLite, which compares text). On PostgreSQL a
 /// string is cast to the column's type, so dates, times and UUIDs can be written as text, and
 /// the sequence of an integer column given explicit values is moved past the largest one, so
 /// later inserts that let the database pick the key do not collide.
@@ -225,7 +229,9 @@ fn plan_table(
                     ),
                 ));
             }
-            to_bind(value).map_err(|m| problem(Some(column), format!("row {}: {m}", i + 1)))?;
+            let declared = table.column(column).expect("checked above");
+            column_bind(declared, value)
+                .map_err(|m| problem(Some(column), format!("row {}: {m}", i + 1)))?;
         }
         objects.push(object);
     }
@@ -266,6 +272,18 @@ fn to_bind(value: &Value) -> std::result::Result<ScopeValue, String> {
         },
         Value::Array(_) | Value::Object(_) => ScopeValue::Text(value.to_string()),
     })
+}
+
+/// A JSON value as the bind parameter for `column`: date-times given as text are written in
+/// the form repositories write them (see [`crate::datetime`]), so that they compare alike.
+fn column_bind(column: &Column, value: &Value) -> std::result::Result<ScopeValue, String> {
+    match (
+        to_bind(value)?,
+        Temporal::of_declared_type(&column.data_type),
+    ) {
+        (ScopeValue::Text(text), Some(kind)) => kind.canonical(&text).map(ScopeValue::Text),
+        (bind, _) => Ok(bind),
+    }
 }
 
 /// Multi-row INSERTs for consecutive rows giving the same columns, under the bind limit.
@@ -321,9 +339,13 @@ fn insert(
                 statement = statement.sql(", ");
             }
             // Checked by `plan_table`: every column exists and every value converts.
-            let value = row.get(*name).map_or(Ok(ScopeValue::Null), to_bind);
+            let column = table.column(name);
+            let value = match (row.get(*name), column) {
+                (Some(value), Some(column)) => column_bind(column, value),
+                _ => Ok(ScopeValue::Null),
+            };
             let value = value.unwrap_or(ScopeValue::Null);
-            statement = match (&value, table.column(name)) {
+            statement = match (&value, column) {
                 // PostgreSQL has no implicit cast from text to most types (dates, uuid,
                 // json...): cast to the column's type, from the catalog.
                 (ScopeValue::Text(_), Some(column)) if backend == BackendKind::Postgres => {
