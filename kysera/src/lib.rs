@@ -43,6 +43,7 @@ pub mod context;
 mod datetime;
 pub mod error;
 mod executor;
+pub mod filter;
 pub mod health;
 pub mod instrument;
 pub mod json;
@@ -70,11 +71,12 @@ pub use connection::{mask_password, AnyConnection, Database, DatabaseUrl, PoolCo
 pub use context::Context;
 pub use error::{BackendKind, Error, Result};
 pub use executor::Conn;
+pub use filter::{Filter, IntoOrder, IntoPredicate, OrderTerm};
 pub use instrument::{QueryMonitor, QueryRecord};
 pub use model::{ColumnInfo, Model, NewRow, Patch};
 pub use pagination::{CursorPage, CursorRequest, Keyset, Page, PageRequest};
 pub use plugin::Plugin;
-pub use repository::{Repo, RepoSet, Restored};
+pub use repository::{Find, Repo, RepoSet, Restored};
 pub use scope::{Condition, Scope, ScopeValue};
 pub use transaction::{Isolation, TransactionOptions};
 pub use validate::{Validate, ValidationErrors, ValidationMode};
@@ -121,8 +123,8 @@ pub use diesel;
 /// Everything a typical user of kysera needs in scope.
 pub mod prelude {
     pub use crate::{
-        Conn, CursorPage, CursorRequest, Database, Error, Keyset, Model, Page, PageRequest, Repo,
-        Validate,
+        Conn, CursorPage, CursorRequest, Database, Error, Filter, Find, Keyset, Model, OrderTerm,
+        Page, PageRequest, Repo, Validate,
     };
     pub use diesel::prelude::*;
     #[cfg(feature = "derive")]

@@ -76,7 +76,7 @@ pub trait Model: Validate + JsonFields + Sized + Send + 'static {
     /// The Create struct (`NewUser`): every field a caller supplies.
     type New: Validate + JsonFields + NewRow + Send + 'static;
     /// The Update struct (`UserUpdate`): a patch where every field is optional.
-    type Update: Validate + JsonFields + Patch + Send + 'static;
+    type Update: Validate + JsonFields + Patch + Clone + Send + 'static;
     /// The generated repository type (`UserRepository<'c>`), a thin wrapper over [`Repo`].
     type Repository<'c>: From<Repo<'c, Self>>;
 

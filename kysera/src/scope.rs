@@ -12,6 +12,7 @@ use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text};
 use diesel::QueryResult;
 use serde_json::Value;
 
+use crate::filter::{ErasedBackend, Predicate};
 use crate::model::Model;
 
 /// One condition on a column.
@@ -139,10 +140,11 @@ impl<M: Model> Clone for Keys<M> {
     }
 }
 
-/// `<scope conditions> AND <key condition>`, as one Diesel expression.
+/// `<scope conditions> AND <key condition> AND <filters>`, as one Diesel expression.
 pub struct Where<M: Model> {
     scope: Scope,
     keys: Keys<M>,
+    filters: Vec<Predicate>,
     key: M::PrimaryKey,
     model: PhantomData<fn() -> M>,
 }
@@ -153,9 +155,21 @@ impl<M: Model> Where<M> {
         Where {
             scope,
             keys,
+            filters: Vec::new(),
             key: M::PrimaryKey::default(),
             model: PhantomData,
         }
+    }
+
+    /// The same predicate also requiring every one of `filters`.
+    pub fn filtered(mut self, filters: &[Predicate]) -> Self {
+        self.filters.extend(filters.iter().cloned());
+        self
+    }
+
+    /// True when the predicate restricts rows beyond its keys (a scope or a filter).
+    pub fn has_conditions(&self) -> bool {
+        !self.scope.is_empty() || !self.filters.is_empty()
     }
 
     /// The key condition.
@@ -198,6 +212,7 @@ where
     bool: ToSql<Bool, DB>,
     M::PrimaryKey: QueryFragment<DB>,
     M::Id: ToSql<PkType<M>, DB>,
+    DB: ErasedBackend,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("(");
@@ -241,6 +256,11 @@ where
                     out.push_sql(")");
                 }
             }
+        }
+        for filter in &self.filters {
+            out.push_sql(" AND (");
+            DB::walk_erased(&*filter.0, out.reborrow())?;
+            out.push_sql(")");
         }
         out.push_sql(")");
         Ok(())

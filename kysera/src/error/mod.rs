@@ -240,6 +240,20 @@ pub enum Error {
         /// Why it was refused.
         reason: crate::pagination::CursorError,
     },
+    /// A filter or ordering named a column the model does not have.
+    #[error("`{table}` has no column `{column}` (columns: {})", valid.join(", "))]
+    UnknownColumn {
+        /// The model's table.
+        table: String,
+        /// The name given.
+        column: String,
+        /// The columns it has, in field order.
+        valid: Vec<String>,
+    },
+    /// A run-time filter is malformed or does not fit its column (a string for an integer
+    /// column, a `LIKE` on a number): the message says where.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
     /// A plugin refused an operation.
     #[error("plugin `{plugin}` refused: {message}")]
     Plugin {
@@ -309,6 +323,8 @@ impl Error {
             Error::Query(_) => "query",
             Error::Plugin { .. } => "plugin",
             Error::InvalidCursor { .. } => "invalid_cursor",
+            Error::UnknownColumn { .. } => "unknown_column",
+            Error::InvalidFilter(_) => "invalid_filter",
             Error::Fixture { .. } => "fixture",
             Error::UnknownDatabase { .. } => "unknown_database",
             Error::CircuitOpen { .. } => "circuit_open",

@@ -110,6 +110,10 @@ impl<M: Model + SqliteRead + PgRead + MysqlRead> Supported for M {}
 pub trait Writable<'a>: Supported + SqliteWrite<'a> + PgWrite<'a> + MysqlWrite<'a> {}
 impl<'a, M: Supported + SqliteWrite<'a> + PgWrite<'a> + MysqlWrite<'a>> Writable<'a> for M {}
 
+/// Keys per `IN (...)` list: far below every backend's bind limit, with room for a scope's
+/// and a filter's own binds.
+pub(crate) const KEYS_PER_STATEMENT: usize = 10_000;
+
 /// Sorts rows by primary key (the order `RETURNING` of an UPDATE does not promise).
 pub(crate) fn sort_by_key_order<M: Model>(rows: &mut [M]) {
     rows.sort_by_cached_key(|row| row.id());

@@ -11,7 +11,7 @@ use diesel::{Insertable, MysqlConnection, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
 use super::set::{SetValue, SetWhere};
-use super::{ReadOps, WriteOps};
+use super::{ReadOps, WriteOps, KEYS_PER_STATEMENT};
 use crate::model::Model;
 use crate::scope::{Keys, Scope, Where};
 
@@ -50,14 +50,15 @@ fn locked_keys<M: Model + ReadOps<MysqlConnection>>(
 }
 
 /// The keys a write addresses: those given, when nothing else restricts the rows, otherwise
-/// the rows matching now (locked).
+/// the rows matching now (locked; a filter may match any number, so writes and read-backs
+/// address them [`KEYS_PER_STATEMENT`] at a time).
 fn target_keys<M: Model + ReadOps<MysqlConnection>>(
     conn: &mut MysqlConnection,
     predicate: Where<M>,
 ) -> QueryResult<Vec<M::Id>> {
-    match (predicate.scope().is_empty(), predicate.keys()) {
-        (true, Keys::One(id)) => Ok(vec![id.clone()]),
-        (true, Keys::Many(ids)) => Ok(ids.clone()),
+    match (predicate.has_conditions(), predicate.keys()) {
+        (false, Keys::One(id)) => Ok(vec![id.clone()]),
+        (false, Keys::Many(ids)) => Ok(ids.clone()),
         _ => locked_keys(conn, predicate),
     }
 }
@@ -68,7 +69,14 @@ fn read_back<M: Model + ReadOps<MysqlConnection>>(
     conn: &mut MysqlConnection,
     ids: Vec<M::Id>,
 ) -> QueryResult<Vec<M>> {
-    M::lock_where(conn, Where::new(Scope::default(), Keys::Many(ids)))
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(KEYS_PER_STATEMENT) {
+        rows.extend(M::lock_where(
+            conn,
+            Where::new(Scope::default(), Keys::Many(chunk.to_vec())),
+        )?);
+    }
+    Ok(rows)
 }
 
 impl<'a, M> WriteOps<'a, MysqlConnection> for M
@@ -177,10 +185,12 @@ where
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let target = Where::new(scope, Keys::Many(ids.clone()));
-        diesel::update(M::Table::default().filter(target))
-            .set(patch)
-            .execute(conn)?;
+        for chunk in ids.chunks(KEYS_PER_STATEMENT) {
+            let target = Where::new(scope.clone(), Keys::Many(chunk.to_vec()));
+            diesel::update(M::Table::default().filter(target))
+                .set(patch.clone())
+                .execute(conn)?;
+        }
         read_back(conn, ids)
     }
 
@@ -200,10 +210,12 @@ where
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let target = Where::new(scope, Keys::Many(ids.clone()));
-        diesel::update(M::Table::default().filter(target))
-            .set(patch)
-            .execute(conn)?;
+        for chunk in ids.chunks(KEYS_PER_STATEMENT) {
+            let target = Where::new(scope.clone(), Keys::Many(chunk.to_vec()));
+            diesel::update(M::Table::default().filter(target))
+                .set(patch)
+                .execute(conn)?;
+        }
         read_back(conn, ids)
     }
 
@@ -234,8 +246,10 @@ where
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let target = Where::new(scope, Keys::Many(ids.clone()));
-        SetWhere::new(assignments, target, false).execute(conn)?;
+        for chunk in ids.chunks(KEYS_PER_STATEMENT) {
+            let target = Where::new(scope.clone(), Keys::Many(chunk.to_vec()));
+            SetWhere::new(assignments.clone(), target, false).execute(conn)?;
+        }
         read_back(conn, ids)
     }
 }

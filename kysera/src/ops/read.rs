@@ -13,6 +13,7 @@ use diesel::sql_types::SqlType;
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult};
 
 use super::lock::{ForUpdate, RowLocks};
+use crate::filter::OrderBy;
 use crate::model::Model;
 use crate::scope::Where;
 
@@ -24,6 +25,7 @@ type ById<M> = Filter<Table<M>, dsl::Eq<Pk<M>, Id<M>>>;
 type Scoped<M> = Filter<Table<M>, Where<M>>;
 type AllRows<M> = Order<Select<Table<M>, Sel<M>>, Pk<M>>;
 type ScopedRows<M> = Order<Select<Scoped<M>, Sel<M>>, Pk<M>>;
+type OrderedRows<M> = Order<Select<Scoped<M>, Sel<M>>, OrderBy<M>>;
 
 /// Reads (and deletes) of a model on connection type `C`.
 pub trait ReadOps<C>: Model {
@@ -41,6 +43,14 @@ pub trait ReadOps<C>: Model {
     fn load_where(
         conn: &mut C,
         predicate: Where<Self>,
+        page: Option<(i64, i64)>,
+    ) -> QueryResult<Vec<Self>>;
+    /// Rows matching `predicate` in `order` (then by key), optionally one `(offset, limit)`
+    /// page.
+    fn load_ordered(
+        conn: &mut C,
+        predicate: Where<Self>,
+        order: OrderBy<Self>,
         page: Option<(i64, i64)>,
     ) -> QueryResult<Vec<Self>>;
     /// Rows matching `predicate` as they are now, ordered by key and locked until the
@@ -80,6 +90,10 @@ where
     Limit<ScopedRows<M>>: OffsetDsl,
     Offset<Limit<ScopedRows<M>>>: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     ForUpdate<ScopedRows<M>>: LoadQuery<'static, C, M>,
+    Select<Scoped<M>, Sel<M>>: OrderDsl<OrderBy<M>>,
+    OrderedRows<M>: LoadQuery<'static, C, M> + LimitDsl + RunQueryDsl<C>,
+    Limit<OrderedRows<M>>: OffsetDsl,
+    Offset<Limit<OrderedRows<M>>>: LoadQuery<'static, C, M> + RunQueryDsl<C>,
     Select<Scoped<M>, CountStar>: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     dsl::delete<Scoped<M>>: ExecuteDsl<C> + RunQueryDsl<C>,
 {
@@ -120,6 +134,22 @@ where
             .filter(predicate)
             .select(M::Selection::default())
             .order(M::PrimaryKey::default());
+        match page {
+            None => rows.load(conn),
+            Some((offset, limit)) => rows.limit(limit).offset(offset).load(conn),
+        }
+    }
+
+    fn load_ordered(
+        conn: &mut C,
+        predicate: Where<Self>,
+        order: OrderBy<Self>,
+        page: Option<(i64, i64)>,
+    ) -> QueryResult<Vec<Self>> {
+        let rows = M::Table::default()
+            .filter(predicate)
+            .select(M::Selection::default())
+            .order(order);
         match page {
             None => rows.load(conn),
             Some((offset, limit)) => rows.limit(limit).offset(offset).load(conn),

@@ -76,6 +76,30 @@ impl<'c, M: Supported> Repo<'c, M> {
         )
     }
 
+    /// Removes the rows matching `filters` within the scope for good (audited and seen by
+    /// plugins like [`Repo::hard_delete_many`]); returns how many were deleted.
+    pub(super) fn hard_delete_matching<'a>(&self, filters: &[Predicate]) -> Result<u64>
+    where
+        M: Writable<'a>,
+    {
+        let scope = self.scope_with(Deleted::Include);
+        self.before_write(Operation::Delete, Vec::new)?;
+        let audited = M::BEHAVIOURS.audit.is_some() || self.has_plugins();
+        let predicate = || Where::new(scope.clone(), Keys::All).filtered(filters);
+        self.atomically(self.needs_transaction(1 + usize::from(audited)), || {
+            let old = if audited {
+                self.lock_where(predicate())?
+            } else {
+                Vec::new()
+            };
+            let predicate = predicate();
+            let deleted =
+                self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::delete_where(c, predicate)))?;
+            self.after_write(Operation::Delete, &old, &[])?;
+            Ok(deleted as u64)
+        })
+    }
+
     /// Marks the row with key `id` deleted (`#[soft_delete]` models); returns it as stored, or
     /// [`Error::NotFound`] when it is missing or already deleted.
     pub fn soft_delete<'a>(&self, id: M::Id) -> Result<M>
@@ -83,7 +107,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         M: Writable<'a>,
     {
         let key = id.clone();
-        self.set_deleted(Operation::SoftDelete, Keys::One(id))?
+        self.set_deleted(Operation::SoftDelete, Keys::One(id), &[])?
             .into_iter()
             .next()
             .ok_or_else(|| self.not_found(&key))
@@ -95,7 +119,7 @@ impl<'c, M: Supported> Repo<'c, M> {
     where
         M: Writable<'a>,
     {
-        self.set_deleted(Operation::SoftDelete, Keys::Many(ids.to_vec()))
+        self.set_deleted(Operation::SoftDelete, Keys::Many(ids.to_vec()), &[])
     }
 
     /// Brings back the soft-deleted row with key `id`; [`Error::NotFound`] when it is missing
@@ -105,7 +129,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         M: Writable<'a>,
     {
         let key = id.clone();
-        self.set_deleted(Operation::Restore, Keys::One(id))?
+        self.set_deleted(Operation::Restore, Keys::One(id), &[])?
             .into_iter()
             .next()
             .ok_or_else(|| self.not_found(&key))
@@ -117,10 +141,15 @@ impl<'c, M: Supported> Repo<'c, M> {
     where
         M: Writable<'a>,
     {
-        self.set_deleted(Operation::Restore, Keys::Many(ids.to_vec()))
+        self.set_deleted(Operation::Restore, Keys::Many(ids.to_vec()), &[])
     }
 
-    fn set_deleted<'a>(&self, operation: Operation, keys: Keys<M>) -> Result<Vec<M>>
+    pub(super) fn set_deleted<'a>(
+        &self,
+        operation: Operation,
+        keys: Keys<M>,
+        filters: &[Predicate],
+    ) -> Result<Vec<M>>
     where
         M: Writable<'a>,
     {
@@ -151,8 +180,9 @@ impl<'c, M: Supported> Repo<'c, M> {
             let several = chunks.len() > 1;
             self.atomically(self.needs_transaction(statements), || {
                 let mut changed = concat_chunks(chunks.into_iter(), |keys| {
-                    let old = if captured { self.lock_keys(scope.clone(), keys.clone())? } else { Vec::new() };
-                    let predicate = Where::new(scope.clone(), keys);
+                    let predicate = || Where::new(scope.clone(), keys.clone()).filtered(filters);
+                    let old = if captured { self.lock_where(predicate())? } else { Vec::new() };
+                    let predicate = predicate();
                     let assignments = assignments.clone();
                     let new = self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::set_where(c, assignments, predicate)))?;
                     self.after_write(operation, &old, &new)?;

@@ -5,11 +5,13 @@
 //! transaction (a savepoint when one is already open); single statements run as they are.
 
 mod delete;
+mod find;
 mod history;
 mod keyset;
 mod read;
 mod write;
 
+pub use find::Find;
 pub use history::Restored;
 
 use std::marker::PhantomData;
@@ -24,6 +26,7 @@ use crate::clock;
 use crate::connection::{dispatch, AnyConnection};
 use crate::error::{BackendKind, Error, ErrorContext, Result};
 use crate::executor::Conn;
+use crate::filter::{IntoOrder, IntoPredicate, OrderBy, OrderTerm, Predicate};
 use crate::json::{JsonFields, JsonMap};
 use crate::model::{Model, NewRow, Patch};
 use crate::ops::{ReadOps, SetValue, Supported, Writable, WriteOps};
@@ -33,9 +36,8 @@ use crate::query::Loadable;
 use crate::scope::{Condition, Keys, Scope, Where};
 use crate::validate::{Validate, ValidationMode};
 
-/// Ids per statement for `IN (...)` lists: far below every backend's bind limit, with room
-/// for the scope's own binds.
-const IDS_PER_STATEMENT: usize = 10_000;
+/// Ids per statement for `IN (...)` lists.
+const IDS_PER_STATEMENT: usize = crate::ops::KEYS_PER_STATEMENT;
 
 /// Which rows of a `#[soft_delete]` model reads see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

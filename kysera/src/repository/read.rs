@@ -13,7 +13,11 @@ impl<'c, M: Supported> Repo<'c, M> {
     /// Like [`Repo::load_keys`], but the rows as they are now, locked until the transaction
     /// ends: the old values a write records must be those it overwrites.
     pub(super) fn lock_keys(&self, scope: Scope, keys: Keys<M>) -> Result<Vec<M>> {
-        let predicate = Where::new(scope, keys);
+        self.lock_where(Where::new(scope, keys))
+    }
+
+    /// The rows `predicate` matches, locked (see [`Repo::lock_keys`]).
+    pub(super) fn lock_where(&self, predicate: Where<M>) -> Result<Vec<M>> {
         self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::lock_where(c, predicate)))
     }
 

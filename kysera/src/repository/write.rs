@@ -99,7 +99,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         M: Writable<'a>,
     {
         let key = id.clone();
-        let rows = self.update_keys(Keys::One(id), patch, true)?;
+        let rows = self.update_keys(Keys::One(id), &[], patch, true)?;
         rows.into_iter().next().ok_or_else(|| self.not_found(&key))
     }
 
@@ -109,7 +109,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         M: Writable<'a>,
     {
         let key = id.clone();
-        let rows = self.update_keys(Keys::One(id), patch, false)?;
+        let rows = self.update_keys(Keys::One(id), &[], patch, false)?;
         rows.into_iter().next().ok_or_else(|| self.not_found(&key))
     }
 
@@ -126,7 +126,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         let chunks = ids.len().div_ceil(IDS_PER_STATEMENT);
         self.atomically(chunks > 1, || {
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                rows.extend(self.update_keys(Keys::Many(chunk.to_vec()), patch, true)?);
+                rows.extend(self.update_keys(Keys::Many(chunk.to_vec()), &[], patch, true)?);
             }
             Ok(())
         })?;
@@ -136,21 +136,31 @@ impl<'c, M: Supported> Repo<'c, M> {
         Ok(rows)
     }
 
-    fn update_keys<'a>(&self, keys: Keys<M>, patch: &'a M::Update, auto: bool) -> Result<Vec<M>>
+    pub(super) fn update_keys<'a>(
+        &self,
+        keys: Keys<M>,
+        filters: &[Predicate],
+        patch: &'a M::Update,
+        auto: bool,
+    ) -> Result<Vec<M>>
     where
         M: Writable<'a>,
     {
         patch.validate()?;
         let scope = self.scope_with(Deleted::Exclude);
         if patch.is_empty() {
-            return self.checked_all(self.load_keys(scope, keys)?);
+            let predicate = Where::new(scope, keys).filtered(filters);
+            return self.checked_all(
+                self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::load_where(c, predicate, None)))?,
+            );
         }
         clock::frozen(auto, |_| {
             let changed = self.before_write(Operation::Update, || vec![patch.to_json()])?;
             let statements = 1 + usize::from(self.captures_old_values());
             self.atomically(self.needs_transaction(statements) || changed.is_some(), || {
-                let old = if self.captures_old_values() { self.lock_keys(scope.clone(), keys.clone())? } else { Vec::new() };
-                let predicate = Where::new(scope.clone(), keys.clone());
+                let predicate = || Where::new(scope.clone(), keys.clone()).filtered(filters);
+                let old = if self.captures_old_values() { self.lock_where(predicate())? } else { Vec::new() };
+                let predicate = predicate();
                 let new = match &changed {
                     None => self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_where(c, predicate, patch)))?,
                     Some(values) => {
