@@ -65,18 +65,19 @@ where
 
 impl<M: Model> IntoPredicate<M> for Filter {
     fn into_predicate(self) -> Result<Predicate> {
-        (&self).into_predicate_for::<M>()
+        self.predicate_for::<M>()
     }
 }
 
 impl<M: Model> IntoPredicate<M> for &Filter {
     fn into_predicate(self) -> Result<Predicate> {
-        self.into_predicate_for::<M>()
+        self.predicate_for::<M>()
     }
 }
 
 impl Filter {
-    fn into_predicate_for<M: Model>(&self) -> Result<Predicate> {
+    /// This filter checked against the columns of `M`.
+    fn predicate_for<M: Model>(&self) -> Result<Predicate> {
         Ok(Predicate(Arc::new(checked::Checked::new::<M>(self)?)))
     }
 }
