@@ -29,7 +29,7 @@ use super::*;
 /// let (page, total) = posts.find_and_count(published)?;
 /// // Run-time: from a query string or JSON.
 /// let query = serde_json::json!({"author_id": 7, "title": {"$startsWith": "Rust"}});
-/// let found = posts.find(Find::new().filter(Filter::from_json(&query)?).order_by(OrderTerm::parse::<Post>("-id")?))?;
+/// let found = posts.find(Find::new().filter(Filter::from_json(&query)?).order_by_all(OrderTerm::parse::<Post>("-id")?))?;
 /// assert!(matches!(posts.count_where(Filter::eq("colour", "red")), Err(kysera::Error::UnknownColumn { .. })));
 /// # let _ = (page, total, found); Ok(()) }
 /// ```
