@@ -10,9 +10,10 @@ use std::sync::Arc;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
 use crate::audit::NewAuditEntry;
+use crate::connection::key_columns::KeyColumns;
 use crate::connection::{dispatch, pool::ConnectionManager, AnyConnection};
 use crate::context::Context;
-use crate::error::{BackendKind, Error, ErrorContext, KeyColumns, Result};
+use crate::error::{BackendKind, Error, ErrorContext, Result};
 use crate::instrument::observer;
 use crate::instrument::rows::ResultRows;
 use crate::instrument::QueryMonitor;

@@ -236,9 +236,8 @@ fn eval(filter: &Filter, row: &FRow) -> Option<bool> {
                 _ => base,
             }
         }
-        Filter::Text { column, op, text } => {
+        Filter::Text { op, text, .. } => {
             let x = row.b.as_ref()?;
-            let _ = column;
             let (pattern, escaped, lower) = match op {
                 TextMatch::Like => (text.clone(), false, false),
                 TextMatch::ILike => (text.clone(), false, true),

@@ -4,6 +4,7 @@
 //! driver of its backend; kysera dispatches once per call with a `match`.
 
 pub(crate) mod any;
+pub(crate) mod key_columns;
 pub(crate) mod pool;
 pub(crate) mod url;
 

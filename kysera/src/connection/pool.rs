@@ -103,7 +103,7 @@ pub struct Database {
     instrumentation: Option<crate::instrument::QueryMonitor>,
     closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
     waiting: std::sync::Arc<std::sync::atomic::AtomicU32>,
-    key_columns: std::sync::Arc<crate::error::KeyColumns>,
+    key_columns: std::sync::Arc<super::key_columns::KeyColumns>,
 }
 
 impl std::fmt::Debug for Database {

@@ -295,7 +295,7 @@ fn unique_violation(
 }
 
 /// The model's field for a key of exactly one column the model maps.
-pub(super) fn field_of(columns: &[String], ctx: &ErrorContext) -> Option<String> {
+pub(crate) fn field_of(columns: &[String], ctx: &ErrorContext) -> Option<String> {
     match columns {
         [only] => ctx
             .columns

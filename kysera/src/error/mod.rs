@@ -6,14 +6,14 @@
 //! another attempt.
 
 mod classify;
-mod key_columns;
 
 use serde::Serialize;
 
 use crate::validate::ValidationErrors;
 
+#[cfg(feature = "mysql")]
+pub(crate) use classify::field_of;
 pub use classify::{from_diesel, ErrorContext};
-pub(crate) use key_columns::KeyColumns;
 
 /// Result type used across kysera.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -69,32 +69,20 @@ pub trait ErasedBackend: Backend {
     ) -> QueryResult<()>;
 }
 
-#[cfg(feature = "sqlite")]
-impl ErasedBackend for diesel::sqlite::Sqlite {
-    fn walk_erased<'b>(
-        fragment: &'b dyn AnyFragment,
-        out: AstPass<'_, 'b, Self>,
-    ) -> QueryResult<()> {
-        fragment.walk_sqlite(out)
-    }
+macro_rules! erased_backend {
+    ($feature:literal, $db:ty, $walk:ident) => {
+        #[cfg(feature = $feature)]
+        impl ErasedBackend for $db {
+            fn walk_erased<'b>(
+                fragment: &'b dyn AnyFragment,
+                out: AstPass<'_, 'b, Self>,
+            ) -> QueryResult<()> {
+                fragment.$walk(out)
+            }
+        }
+    };
 }
 
-#[cfg(feature = "postgres")]
-impl ErasedBackend for diesel::pg::Pg {
-    fn walk_erased<'b>(
-        fragment: &'b dyn AnyFragment,
-        out: AstPass<'_, 'b, Self>,
-    ) -> QueryResult<()> {
-        fragment.walk_pg(out)
-    }
-}
-
-#[cfg(feature = "mysql")]
-impl ErasedBackend for diesel::mysql::Mysql {
-    fn walk_erased<'b>(
-        fragment: &'b dyn AnyFragment,
-        out: AstPass<'_, 'b, Self>,
-    ) -> QueryResult<()> {
-        fragment.walk_mysql(out)
-    }
-}
+erased_backend!("sqlite", diesel::sqlite::Sqlite, walk_sqlite);
+erased_backend!("postgres", diesel::pg::Pg, walk_pg);
+erased_backend!("mysql", diesel::mysql::Mysql, walk_mysql);

@@ -152,10 +152,13 @@ impl Filter {
         column: impl Into<String>,
         values: impl IntoIterator<Item = V>,
     ) -> Self {
-        Filter::In {
-            column: column.into(),
-            values: values.into_iter().map(Into::into).collect(),
-            negated: true,
+        match Filter::is_in(column, values) {
+            Filter::In { column, values, .. } => Filter::In {
+                column,
+                values,
+                negated: true,
+            },
+            _ => unreachable!("is_in builds an In"),
         }
     }
 

@@ -53,7 +53,6 @@ impl<'c, M: Supported> Repo<'c, M> {
             values.retain(|column, _| !unrecorded.iter().any(|c| c.column == column));
             Ok(values)
         };
-        let key = |values: &JsonMap| M::key_from_json(values);
         let names = |columns: &[&'static crate::model::ColumnInfo]| -> Vec<&'static str> {
             columns.iter().map(|c| c.column).collect()
         };
@@ -63,7 +62,7 @@ impl<'c, M: Supported> Repo<'c, M> {
             ))),
             Operation::Update => {
                 let mut values = recorded()?;
-                let id = key(&values)?;
+                let id = M::key_from_json(&values)?;
                 // Only the columns an update may change go back into the patch.
                 values.retain(|column, _| crate::model::column::<M>(column).is_some());
                 let patch = M::Update::from_json(&values)?;
@@ -89,14 +88,14 @@ impl<'c, M: Supported> Repo<'c, M> {
                 })
             }
             Operation::SoftDelete => {
-                let row = self.restore(key(&recorded()?)?)?;
+                let row = self.restore(M::key_from_json(&recorded()?)?)?;
                 Ok(Restored {
                     row,
                     not_restored: Vec::new(),
                 })
             }
             Operation::Restore => {
-                let row = self.soft_delete(key(&recorded()?)?)?;
+                let row = self.soft_delete(M::key_from_json(&recorded()?)?)?;
                 Ok(Restored {
                     row,
                     not_restored: Vec::new(),

@@ -6,7 +6,11 @@ use super::*;
 impl<'c, M: Supported> Repo<'c, M> {
     /// Rows matching `keys` within the repository's scope, ordered by key.
     pub(super) fn load_keys(&self, scope: Scope, keys: Keys<M>) -> Result<Vec<M>> {
-        let predicate = Where::new(scope, keys);
+        self.load_where(Where::new(scope, keys))
+    }
+
+    /// The rows `predicate` matches, ordered by key.
+    pub(super) fn load_where(&self, predicate: Where<M>) -> Result<Vec<M>> {
         self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::load_where(c, predicate, None)))
     }
 

@@ -149,10 +149,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         patch.validate()?;
         let scope = self.scope_with(Deleted::Exclude);
         if patch.is_empty() {
-            let predicate = Where::new(scope, keys).filtered(filters);
-            return self.checked_all(
-                self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::load_where(c, predicate, None)))?,
-            );
+            return self.checked_all(self.load_where(Where::new(scope, keys).filtered(filters))?);
         }
         clock::frozen(auto, |_| {
             let changed = self.before_write(Operation::Update, || vec![patch.to_json()])?;

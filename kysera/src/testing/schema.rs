@@ -36,7 +36,10 @@ impl Column {
 
     /// Date-times without a time zone, which backends print with a space or a `T`.
     pub(crate) fn is_datetime(&self) -> bool {
-        self.data_type.contains("timestamp") || self.data_type.contains("datetime")
+        matches!(
+            crate::datetime::Temporal::of_declared_type(&self.data_type),
+            Some(crate::datetime::Temporal::Timestamp | crate::datetime::Temporal::TimestampTz)
+        )
     }
 }
 

@@ -15,10 +15,10 @@ use diesel::sql_types::{Nullable, Text};
 #[cfg(feature = "mysql")]
 use diesel::{MysqlConnection, QueryResult, QueryableByName, RunQueryDsl};
 
+use super::AnyConnection;
 #[cfg(feature = "mysql")]
-use super::UniqueViolation;
-use super::{Error, ErrorContext};
-use crate::connection::AnyConnection;
+use crate::error::UniqueViolation;
+use crate::error::{Error, ErrorContext};
 
 #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 /// A key as the catalog describes it: its table and its columns in key order.
@@ -122,7 +122,7 @@ fn lookup(conn: &mut MysqlConnection, table: &str, name: &str) -> QueryResult<Op
 fn apply(violation: &mut UniqueViolation, key: Key, ctx: &ErrorContext) {
     // The model's fields name columns of its own table only.
     violation.field = if ctx.table == Some(key.table.as_str()) {
-        super::classify::field_of(&key.columns, ctx)
+        crate::error::field_of(&key.columns, ctx)
     } else {
         None
     };
