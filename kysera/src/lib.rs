@@ -76,7 +76,7 @@ pub use instrument::{QueryMonitor, QueryRecord};
 pub use model::{ColumnInfo, Model, NewRow, Patch};
 pub use pagination::{CursorPage, CursorRequest, Keyset, Page, PageRequest};
 pub use plugin::Plugin;
-pub use repository::{Find, Repo, RepoSet, Restored};
+pub use repository::{Find, Repo, RepoSet, Restored, Upsert, Upserted};
 pub use scope::{Condition, Scope, ScopeValue};
 pub use transaction::{Isolation, TransactionOptions};
 pub use validate::{Validate, ValidationErrors, ValidationMode};
@@ -124,7 +124,7 @@ pub use diesel;
 pub mod prelude {
     pub use crate::{
         Conn, CursorPage, CursorRequest, Database, Error, Filter, Find, Keyset, Model, OrderTerm,
-        Page, PageRequest, Repo, Validate,
+        Page, PageRequest, Repo, Upsert, Validate,
     };
     pub use diesel::prelude::*;
     #[cfg(feature = "derive")]

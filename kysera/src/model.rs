@@ -21,6 +21,12 @@ pub struct ColumnInfo {
     pub primary_key: bool,
     /// True for columns the database fills in (not part of the Create struct).
     pub generated: bool,
+    /// True for columns the Create struct sets (managed timestamps included, the soft-delete
+    /// column and `generated` ones not).
+    pub insertable: bool,
+    /// True for columns an Update struct may change (not the key, `generated`, `skip_update`,
+    /// `created_at` or the soft-delete column).
+    pub updatable: bool,
     /// The kind of value the column holds, as far as the derive knows it.
     pub kind: SqlKind,
 }

@@ -142,6 +142,8 @@ const fn col(field: &'static str, column: &'static str, nullable: bool, pk: bool
         nullable,
         primary_key: pk,
         generated: false,
+        insertable: true,
+        updatable: !pk,
         kind: kysera::model::SqlKind::Text,
     }
 }

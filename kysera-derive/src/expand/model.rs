@@ -32,12 +32,14 @@ pub fn expand(input: &Input) -> TokenStream {
         let column = super::column_name(input, f);
         let (nullable, primary_key, generated) =
             (f.nullable, f.is_primary_key(), f.attrs.generated.is_some());
+        let (insertable, updatable) = (f.in_create(), f.in_update());
         let kind =
             quote::format_ident!("{}", types::sql_kind(f.inner_ty, f.attrs.sql_type.as_ref()));
         quote! {
             ::kysera::__private::ColumnInfo {
                 field: #field, column: #column, nullable: #nullable,
                 primary_key: #primary_key, generated: #generated,
+                insertable: #insertable, updatable: #updatable,
                 kind: ::kysera::__private::SqlKind::#kind,
             }
         }

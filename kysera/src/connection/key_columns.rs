@@ -6,6 +6,9 @@
 //! `information_schema.STATISTICS`; they are looked up once per table and key and kept for
 //! the life of the pool (a key redefined under the same name while the pool runs keeps its
 //! old columns until the pool is rebuilt).
+//!
+//! [`unique_key_columns`] answers the same question on every backend for an upsert whose
+//! conflict target is a constraint's name.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -128,4 +131,66 @@ fn apply(violation: &mut UniqueViolation, key: Key, ctx: &ErrorContext) {
     };
     violation.table = Some(key.table);
     violation.columns = key.columns;
+}
+
+#[derive(diesel::QueryableByName)]
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+struct IndexColumn {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    column_name: Option<String>,
+}
+
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+fn columns_of(parts: Vec<IndexColumn>) -> Option<Vec<String>> {
+    if parts.is_empty() {
+        return None;
+    }
+    // A NULL column is an expression: no column list can name it.
+    parts.into_iter().map(|p| p.column_name).collect()
+}
+
+/// The columns, in key order, of the unique constraint or unique index `name` on `table`;
+/// `None` when the table has no such key or it covers an expression.
+pub(crate) fn unique_key_columns(
+    conn: &mut AnyConnection,
+    table: &str,
+    name: &str,
+) -> diesel::QueryResult<Option<Vec<String>>> {
+    use diesel::sql_types::Text as SqlText;
+    use diesel::RunQueryDsl as _;
+    match conn {
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => {
+            let parts: Vec<IndexColumn> = diesel::sql_query(
+                "SELECT ii.name AS column_name \
+                 FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii \
+                 WHERE il.name = ? AND il.\"unique\" = 1 ORDER BY ii.seqno",
+            )
+            .bind::<SqlText, _>(table)
+            .bind::<SqlText, _>(name)
+            .load(c)?;
+            Ok(columns_of(parts))
+        }
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => {
+            // A unique constraint is backed by a unique index of the same name.
+            let parts: Vec<IndexColumn> = diesel::sql_query(
+                "SELECT a.attname::text AS column_name \
+                 FROM pg_index i \
+                 JOIN pg_class ic ON ic.oid = i.indexrelid \
+                 JOIN pg_class t ON t.oid = i.indrelid \
+                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
+                 LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+                 WHERE i.indisunique AND ic.relname = $1 AND t.relname = $2 \
+                   AND pg_table_is_visible(t.oid) \
+                 ORDER BY k.ord",
+            )
+            .bind::<SqlText, _>(name)
+            .bind::<SqlText, _>(table)
+            .load(c)?;
+            Ok(columns_of(parts))
+        }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => Ok(lookup(c, table, name)?.map(|key| key.columns)),
+    }
 }

@@ -640,6 +640,8 @@ mod tests {
             nullable: false,
             primary_key,
             generated: false,
+            insertable: true,
+            updatable: !primary_key,
             kind: crate::model::SqlKind::Text,
         }
     }

@@ -14,11 +14,13 @@ mod read;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod returning;
 mod set;
+mod upsert;
 
 pub use bulk_update::{BulkPatch, BulkUpdate};
 pub use lock::{ForUpdate, RowLocks};
 pub use read::ReadOps;
 pub use set::{SetValue, SetWhere};
+pub use upsert::{ConflictClause, ConflictSyntax, UpsertStatement};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -67,6 +69,22 @@ pub trait WriteOps<'a, C>: Model {
         conn: &mut C,
         assignments: Vec<(&'static str, SetValue)>,
         predicate: Where<Self>,
+    ) -> QueryResult<Vec<Self>>;
+    /// Inserts rows, updating those that conflict on `clause.target`, in one statement;
+    /// returns the stored rows in no promised order. MySQL reads them back with `matching`,
+    /// which must select the rows the statement wrote (locked, as they are now).
+    fn upsert_chunk(
+        conn: &mut C,
+        rows: &'a [Self::New],
+        clause: ConflictClause,
+        matching: Where<Self>,
+    ) -> QueryResult<Vec<Self>>;
+    /// Like [`WriteOps::upsert_chunk`], for owned rows (values a plugin changed).
+    fn upsert_owned(
+        conn: &mut C,
+        rows: Vec<Self::New>,
+        clause: ConflictClause,
+        matching: Where<Self>,
     ) -> QueryResult<Vec<Self>>;
 }
 

@@ -11,6 +11,7 @@ use diesel::{Insertable, MysqlConnection, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
 use super::set::{SetValue, SetWhere};
+use super::upsert::{ConflictClause, UpsertStatement};
 use super::{ReadOps, WriteOps, KEYS_PER_STATEMENT};
 use crate::model::Model;
 use crate::scope::{Keys, Scope, Where};
@@ -100,6 +101,10 @@ where
     M::Update: BulkPatch<diesel::mysql::Mysql>,
     BulkUpdate<'a, M>: ExecuteDsl<MysqlConnection>,
     SetWhere<M>: ExecuteDsl<MysqlConnection>,
+    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, M>:
+        ExecuteDsl<MysqlConnection>,
+    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>, M>:
+        ExecuteDsl<MysqlConnection>,
 {
     fn insert_one(conn: &mut MysqlConnection, new: &'a Self::New) -> QueryResult<Self> {
         diesel::insert_into(M::Table::default())
@@ -251,6 +256,28 @@ where
             SetWhere::new(assignments.clone(), target, false).execute(conn)?;
         }
         read_back(conn, ids)
+    }
+
+    fn upsert_chunk(
+        conn: &mut MysqlConnection,
+        rows: &'a [Self::New],
+        clause: ConflictClause,
+        matching: Where<Self>,
+    ) -> QueryResult<Vec<Self>> {
+        let insert = diesel::insert_into(M::Table::default()).values(rows);
+        UpsertStatement::<_, M>::new(insert, clause, false).execute(conn)?;
+        M::lock_where(conn, matching)
+    }
+
+    fn upsert_owned(
+        conn: &mut MysqlConnection,
+        rows: Vec<Self::New>,
+        clause: ConflictClause,
+        matching: Where<Self>,
+    ) -> QueryResult<Vec<Self>> {
+        let insert = diesel::insert_into(M::Table::default()).values(rows);
+        UpsertStatement::<_, M>::new(insert, clause, false).execute(conn)?;
+        M::lock_where(conn, matching)
     }
 }
 

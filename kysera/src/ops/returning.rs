@@ -9,6 +9,7 @@ use diesel::{Insertable, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
 use super::set::{SetValue, SetWhere};
+use super::upsert::{ConflictClause, UpsertStatement};
 use super::WriteOps;
 use crate::model::Model;
 use crate::scope::{Scope, Where};
@@ -18,7 +19,7 @@ type Sel<M> = <M as Model>::Selection;
 type Scoped<M> = Filter<Table<M>, Where<M>>;
 
 macro_rules! returning_write_ops {
-    ($feature:literal, $conn:ty) => {
+    ($feature:literal, $conn:ty, upserts $upsert_rows:ident where $($upsert_bounds:tt)*) => {
         #[cfg(feature = $feature)]
         impl<'a, M> WriteOps<'a, $conn> for M
         where
@@ -47,6 +48,7 @@ macro_rules! returning_write_ops {
             M::Update: BulkPatch<<$conn as diesel::Connection>::Backend>,
             BulkUpdate<'a, M>: LoadQuery<'a, $conn, M>,
             SetWhere<M>: LoadQuery<'static, $conn, M>,
+            $($upsert_bounds)*
         {
             fn insert_one(conn: &mut $conn, new: &'a Self::New) -> QueryResult<Self> {
                 diesel::insert_into(M::Table::default())
@@ -122,9 +124,62 @@ macro_rules! returning_write_ops {
                 crate::ops::sort_by_key_order(&mut rows);
                 Ok(rows)
             }
+
+            fn upsert_chunk(
+                conn: &mut $conn,
+                rows: &'a [Self::New],
+                clause: ConflictClause,
+                _matching: Where<Self>,
+            ) -> QueryResult<Vec<Self>> {
+                $upsert_rows!(conn, rows, clause)
+            }
+
+            fn upsert_owned(
+                conn: &mut $conn,
+                rows: Vec<Self::New>,
+                clause: ConflictClause,
+                _matching: Where<Self>,
+            ) -> QueryResult<Vec<Self>> {
+                $upsert_rows!(conn, rows, clause)
+            }
         }
     };
 }
 
-returning_write_ops!("sqlite", diesel::SqliteConnection);
-returning_write_ops!("postgres", diesel::PgConnection);
+/// One multi-row statement.
+macro_rules! upsert_batch {
+    ($conn:ident, $rows:ident, $clause:ident) => {{
+        let insert = diesel::insert_into(M::Table::default()).values($rows);
+        UpsertStatement::<_, M>::new(insert, $clause, true).load($conn)
+    }};
+}
+
+/// One statement per row: Diesel builds SQLite's multi-row INSERT only when it runs it, so
+/// a clause cannot follow it.
+#[cfg(feature = "sqlite")]
+macro_rules! upsert_each {
+    ($conn:ident, $rows:ident, $clause:ident) => {{
+        let mut stored = Vec::with_capacity($rows.len());
+        for row in $rows {
+            let insert = diesel::insert_into(M::Table::default()).values(row);
+            stored.push(
+                UpsertStatement::<_, M>::new(insert, $clause.clone(), true).get_result($conn)?,
+            );
+        }
+        Ok(stored)
+    }};
+}
+
+returning_write_ops!("sqlite", diesel::SqliteConnection, upserts upsert_each where
+    M::New: Insertable<Table<M>>,
+    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, &'a M::New>, M>:
+        LoadQuery<'a, diesel::SqliteConnection, M>,
+    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, M::New>, M>:
+        LoadQuery<'static, diesel::SqliteConnection, M>,
+);
+returning_write_ops!("postgres", diesel::PgConnection, upserts upsert_batch where
+    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, M>:
+        LoadQuery<'a, diesel::PgConnection, M>,
+    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>, M>:
+        LoadQuery<'static, diesel::PgConnection, M>,
+);

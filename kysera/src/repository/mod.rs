@@ -9,10 +9,12 @@ mod find;
 mod history;
 mod keyset;
 mod read;
+mod upsert;
 mod write;
 
 pub use find::Find;
 pub use history::Restored;
+pub use upsert::{Upsert, Upserted};
 
 use std::marker::PhantomData;
 use std::sync::Arc;
