@@ -130,8 +130,9 @@ impl<'c, M: Supported> Repo<'c, M> {
 
     /// Inserts each row, or updates the row it conflicts with on `on`'s unique key, in one
     /// transaction: one statement per chunk under the bind limit (`ON CONFLICT ... DO UPDATE`
-    /// on SQLite and PostgreSQL, `ON DUPLICATE KEY UPDATE` on MySQL), after one locking read
-    /// of the rows it will update. Returns the stored rows in input order, each marked
+    /// on PostgreSQL, `ON DUPLICATE KEY UPDATE` on MySQL; one per row on SQLite, whose
+    /// multi-row `INSERT` Diesel builds only when it runs it), after one locking read of the
+    /// rows it will update. Returns the stored rows in input order, each marked
     /// inserted or updated.
     ///
     /// Rows are validated first; `created_at` is kept on update and `updated_at` set; audit
