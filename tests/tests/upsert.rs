@@ -42,6 +42,11 @@ fn schema(backend: BackendKind) -> String {
     )
 }
 
+/// A connection to the test database.
+fn connect(db: &TestDb) -> kysera::Conn {
+    db.conn()
+}
+
 fn new(email: &str, name: &str, visits: i64) -> NewMember {
     NewMember {
         email: email.into(),
@@ -54,7 +59,7 @@ fn new(email: &str, name: &str, visits: i64) -> NewMember {
 
 all_backends! {
     fn upsert_inserts_then_updates_keeping_created_at(db: &TestDb) {
-        let conn = db.conn();
+        let conn = connect(db);
         let repo = conn.repo::<Member>();
         let first = repo.upsert(&new("a@x.org", "Ann", 1), &Upsert::on(["email"])).unwrap();
         assert!(first.inserted);
@@ -72,7 +77,7 @@ all_backends! {
     }
 
     fn upsert_many_marks_each_row_and_keeps_input_order(db: &TestDb) {
-        let conn = db.conn();
+        let conn = connect(db);
         let repo = conn.repo::<Member>();
         repo.create_many(&[new("b@x.org", "B", 1), new("d@x.org", "D", 1)]).unwrap();
         let rows = [new("a@x.org", "A", 5), new("b@x.org", "B2", 5), new("c@x.org", "C", 5), new("d@x.org", "D2", 5)];
@@ -83,7 +88,7 @@ all_backends! {
     }
 
     fn upsert_update_list_and_constraint_target(db: &TestDb) {
-        let conn = db.conn();
+        let conn = connect(db);
         let repo = conn.repo::<Member>();
         repo.create(&new("a@x.org", "Ann", 1)).unwrap();
         let only_visits = Upsert::on_constraint("members_email_key").update(["visits"]);
@@ -99,7 +104,7 @@ all_backends! {
     }
 
     fn upsert_restores_a_soft_deleted_conflict(db: &TestDb) {
-        let conn = db.conn();
+        let conn = connect(db);
         let repo = conn.repo::<Member>();
         let row = repo.create(&new("a@x.org", "Ann", 1)).unwrap();
         repo.delete(row.id).unwrap();
@@ -112,7 +117,7 @@ all_backends! {
     }
 
     fn upsert_refuses_repeats_and_writes_nothing(db: &TestDb) {
-        let conn = db.conn();
+        let conn = connect(db);
         let repo = conn.repo::<Member>();
         let rows = [new("a@x.org", "A", 1), new("b@x.org", "B", 1), new("a@x.org", "A2", 1)];
         let err = repo.upsert_many(&rows, &Upsert::on(["email"])).unwrap_err();
@@ -123,7 +128,7 @@ all_backends! {
     }
 
     fn upsert_many_chunks_past_the_bind_limit(db: &TestDb) {
-        let conn = db.conn();
+        let conn = connect(db);
         let repo = conn.repo::<Member>();
         // Five binds a row: 7,000 rows need several statements on SQLite, one elsewhere.
         let existing: Vec<NewMember> = (0..3_000).map(|i| new(&format!("u{i}@x.org"), "old", 0)).collect();

@@ -147,6 +147,7 @@ macro_rules! returning_write_ops {
 }
 
 /// One multi-row statement.
+#[cfg(feature = "postgres")]
 macro_rules! upsert_batch {
     ($conn:ident, $rows:ident, $clause:ident) => {{
         let insert = diesel::insert_into(M::Table::default()).values($rows);
