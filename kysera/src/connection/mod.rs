@@ -8,8 +8,8 @@ pub(crate) mod key_columns;
 pub(crate) mod pool;
 pub(crate) mod url;
 
-pub(crate) use key_columns::unique_key_columns;
 pub use any::AnyConnection;
+pub(crate) use key_columns::unique_key_columns;
 pub use pool::{Database, PoolConfig, PoolState};
 pub use url::{mask_password, DatabaseUrl};
 
