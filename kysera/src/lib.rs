@@ -36,6 +36,8 @@
 
 pub mod audit;
 pub mod behaviours;
+#[cfg(feature = "tokio")]
+pub mod bridge;
 pub mod clock;
 pub mod connection;
 pub mod context;
@@ -67,6 +69,8 @@ pub mod validate;
 pub mod __private;
 
 pub use audit::{AuditEntry, Operation};
+#[cfg(feature = "tokio")]
+pub use bridge::AsyncDatabase;
 pub use connection::{mask_password, AnyConnection, Database, DatabaseUrl, PoolConfig, PoolState};
 pub use context::Context;
 pub use error::{BackendKind, Error, Result};

@@ -254,6 +254,19 @@ pub enum Error {
     /// column, a `LIKE` on a number): the message says where.
     #[error("invalid filter: {0}")]
     InvalidFilter(String),
+    /// A closure run by the async bridge (`kysera::AsyncDatabase`, feature `tokio`) panicked.
+    /// Its connection went back to the pool, or was discarded if the panic left a transaction
+    /// open (that transaction is rolled back, never committed). Not transient: a bug, not a
+    /// passing condition.
+    #[error("database closure panicked: {message}")]
+    Panicked {
+        /// The panic's message, when it was a string (`panic!("...")`).
+        message: String,
+    },
+    /// A call handed to the async bridge (`kysera::AsyncDatabase`, feature `tokio`) was
+    /// cancelled before it ran, because its Tokio runtime is shutting down. Not transient.
+    #[error("database call cancelled: the Tokio runtime is shutting down")]
+    Cancelled,
     /// A plugin refused an operation.
     #[error("plugin `{plugin}` refused: {message}")]
     Plugin {
@@ -331,6 +344,8 @@ impl Error {
             Error::ShuttingDown => "shutting_down",
             Error::Migration(_) => "migration",
             Error::MigrationChanged(_) => "migration_changed",
+            Error::Panicked { .. } => "panicked",
+            Error::Cancelled => "cancelled",
         }
     }
 }
