@@ -6,7 +6,26 @@ pub const KYSERA: &str = "kysera";
 // Container keys.
 pub const TABLE: &str = "table";
 pub const SCHEMA: &str = "schema";
-pub const CONTAINER_KEYS: &[&str] = &[TABLE, SCHEMA, "timestamps", "soft_delete", "audited"];
+pub const BELONGS_TO: &str = "belongs_to";
+pub const HAS_MANY: &str = "has_many";
+pub const HAS_ONE: &str = "has_one";
+pub const MANY_TO_MANY: &str = "many_to_many";
+pub const CONTAINER_KEYS: &[&str] = &[
+    TABLE,
+    SCHEMA,
+    "timestamps",
+    "soft_delete",
+    "audited",
+    BELONGS_TO,
+    HAS_MANY,
+    HAS_ONE,
+    MANY_TO_MANY,
+];
+
+// Relation options.
+pub const FOREIGN_KEY: &str = "foreign_key";
+pub const THROUGH: &str = "through";
+pub const NAME: &str = "name";
 
 // Field keys.
 pub const PRIMARY_KEY: &str = "primary_key";

@@ -11,6 +11,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
     check_columns_unique(cx, input);
     check_updatable(cx, input);
     check_behaviours(cx, input);
+    check_relations(cx, input);
     for field in &input.fields {
         check_sql_type(cx, input, field);
         check_rules(cx, field);
@@ -197,6 +198,41 @@ pub fn check_behaviours(cx: &Ctxt, input: &Input) {
                     format!("`{column}` is not a column of `{}`\n{help}", input.ident),
                 );
             }
+        }
+    }
+}
+
+// A `belongs_to` reads its foreign key from a field: it must exist. Two relations with one
+// loader name would generate the same method twice.
+fn check_relations(cx: &Ctxt, input: &Input) {
+    use crate::attr::relation::Kind;
+    let relations = &input.attrs.relations;
+    for (i, relation) in relations.iter().enumerate() {
+        if relation.kind == Kind::BelongsTo {
+            let fk = relation.foreign_key_column();
+            if !input.fields.iter().any(|f| f.column == fk) {
+                let columns: Vec<String> = input
+                    .fields
+                    .iter()
+                    .map(|f| format!("`{}`", f.column))
+                    .collect();
+                let message = format!(
+                    "`belongs_to` needs the foreign-key column `{fk}`, which `{}` does not have\nhelp: name it with `foreign_key = \"...\"`; the columns are {}",
+                    input.ident,
+                    columns.join(", ")
+                );
+                match &relation.foreign_key {
+                    Some(lit) => cx.error_spanned_by(lit, message),
+                    None => cx.error_spanned_by(&relation.target, message),
+                }
+            }
+        }
+        let name = relation.loader_name();
+        if relations[..i].iter().any(|r| r.loader_name() == name) {
+            cx.syn_error(syn::Error::new(
+                relation.span,
+                format!("a second relation loaded by `load_{name}`\nhelp: give one of them another `name = \"...\"`"),
+            ));
         }
     }
 }

@@ -3,6 +3,7 @@
 use syn::spanned::Spanned;
 
 use super::behaviours::{Behaviours, NAMES};
+use super::relation::{self, Relation};
 use super::{unknown, Once};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
@@ -15,6 +16,8 @@ pub struct Container {
     pub schema: Option<syn::Path>,
     /// `#[timestamps]`, `#[soft_delete]`, `#[audited]`.
     pub behaviours: Behaviours,
+    /// `belongs_to(...)`, `has_many(...)`, `has_one(...)`, `many_to_many(...)`, in order.
+    pub relations: Vec<Relation>,
 }
 
 impl Container {
@@ -23,6 +26,7 @@ impl Container {
         let mut table = Once::new(TABLE);
         let mut schema = Once::new(SCHEMA);
         let mut behaviours = Behaviours::default();
+        let mut relations = Vec::new();
         behaviours.read_attrs(cx, attrs);
         for attr in attrs.iter().filter(|a| a.path().is_ident(KYSERA)) {
             let result = attr.parse_nested_meta(|meta| {
@@ -38,6 +42,8 @@ impl Container {
                 } else if meta.path.is_ident(SCHEMA) {
                     let path: syn::Path = meta.value()?.parse()?;
                     schema.set(cx, meta.path.span(), path);
+                } else if let Some(kind) = relation::kind_of(&meta) {
+                    relations.push(relation::parse(cx, kind, &meta)?);
                 } else if let Some(name) = NAMES.iter().find(|n| meta.path.is_ident(n)) {
                     behaviours.read_kysera_key(cx, name, &meta)?;
                 } else {
@@ -53,6 +59,7 @@ impl Container {
             table: table.get().map(|(_, v)| v),
             schema: schema.get().map(|(_, v)| v),
             behaviours,
+            relations,
         }
     }
 }

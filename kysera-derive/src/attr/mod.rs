@@ -3,6 +3,7 @@
 pub mod behaviours;
 pub mod container;
 pub mod field;
+pub mod relation;
 pub mod validate;
 
 use syn::meta::ParseNestedMeta;

@@ -3,6 +3,7 @@
 mod create;
 mod json;
 mod model;
+mod relations;
 mod repository;
 mod table;
 mod update;
@@ -16,16 +17,29 @@ use crate::ast::{Field, Input};
 /// Everything `#[derive(Repository)]` emits for a checked input: the public items, then every
 /// trait impl inside an anonymous `const` so no helper name leaks.
 pub fn expand(input: &Input) -> TokenStream {
+    let table_alias = table::alias(input);
     let table = table::expand(input);
     let (create, create_impls) = create::expand(input);
     let (update, update_impls) = update::expand(input);
     let (repository, repository_impls) = repository::expand(input);
     let model = model::expand(input);
+    let (loaders, relation_impls) = relations::expand(input);
+    let repository_ident = input.repository_ident();
+    let loaders = (!loaders.is_empty()).then(|| {
+        quote! {
+            #[allow(dead_code)]
+            impl<'c> #repository_ident<'c> {
+                #loaders
+            }
+        }
+    });
     quote! {
         #table
+        #table_alias
         #create
         #update
         #repository
+        #loaders
         #[doc(hidden)]
         #[allow(non_upper_case_globals, non_snake_case, unused_qualifications, clippy::all, clippy::pedantic)]
         const _: () = {
@@ -33,6 +47,7 @@ pub fn expand(input: &Input) -> TokenStream {
             #create_impls
             #update_impls
             #repository_impls
+            #relation_impls
         };
     }
 }

@@ -52,3 +52,26 @@ pub fn expand(input: &Input) -> TokenStream {
         }
     }
 }
+
+/// `__kysera_table_User`: the name under which a model's table module is re-exported next to
+/// the struct, so another model's derive, which only knows the path to `User`, can name the
+/// table (`belongs_to(crate::models::User)` → `crate::models::__kysera_table_User::table`).
+pub fn alias_ident(model: &proc_macro2::Ident) -> proc_macro2::Ident {
+    quote::format_ident!("__kysera_table_{}", model)
+}
+
+/// The re-export named by [`alias_ident`]: at most crate-visible, since a user-written table
+/// module may not be public.
+pub fn alias(input: &Input) -> TokenStream {
+    let table = input.table_path();
+    let alias = alias_ident(input.ident);
+    let vis = match input.vis {
+        syn::Visibility::Public(_) => quote!(pub(crate)),
+        other => quote!(#other),
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_imports, non_snake_case)]
+        #vis use #table as #alias;
+    }
+}

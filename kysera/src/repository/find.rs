@@ -107,7 +107,7 @@ impl<M: Model> Find<M> {
         self
     }
 
-    fn checked(self) -> Result<Self> {
+    pub(super) fn checked(self) -> Result<Self> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -121,7 +121,7 @@ impl<M: Model> Find<M> {
         Ok(self)
     }
 
-    fn page(&self) -> Option<(i64, i64)> {
+    pub(super) fn page(&self) -> Option<(i64, i64)> {
         match (self.offset, self.limit) {
             (None, None) => None,
             (offset, limit) => Some((offset.unwrap_or(0), limit.unwrap_or(i64::MAX))),
@@ -134,8 +134,27 @@ impl<'c, M: Supported> Repo<'c, M> {
         Where::new(self.scope(), keys).filtered(filters)
     }
 
-    fn load_find(&self, find: &Find<M>, page: Option<(i64, i64)>) -> Result<Vec<M>> {
-        let predicate = self.filtered(Keys::All, &find.filters);
+    pub(super) fn load_find(&self, find: &Find<M>, page: Option<(i64, i64)>) -> Result<Vec<M>> {
+        self.load_find_and(find, Keys::All, None, page)
+    }
+
+    /// The rows of `find` among `keys` that also match `extra` (a relation's foreign key).
+    pub(super) fn load_find_and(
+        &self,
+        find: &Find<M>,
+        keys: Keys<M>,
+        extra: Option<Predicate>,
+        page: Option<(i64, i64)>,
+    ) -> Result<Vec<M>> {
+        let predicate = match extra {
+            None => self.filtered(keys, &find.filters),
+            Some(extra) => {
+                let mut filters = Vec::with_capacity(find.filters.len() + 1);
+                filters.extend(find.filters.iter().cloned());
+                filters.push(extra);
+                self.filtered(keys, &filters)
+            }
+        };
         let order = OrderBy::<M>::new(find.order.clone());
         let rows = self.run(
             |c| dispatch!(c, c => <M as ReadOps<_>>::load_ordered(c, predicate, order, page)),

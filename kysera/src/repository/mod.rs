@@ -9,6 +9,7 @@ mod find;
 mod history;
 mod keyset;
 mod read;
+mod relations;
 mod upsert;
 mod write;
 
