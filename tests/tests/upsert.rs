@@ -141,3 +141,107 @@ all_backends! {
         assert_eq!(repo.count().unwrap(), 7_000);
     }
 }
+
+/// PostgreSQL, READ COMMITTED: another transaction inserts the key after the upsert's locking
+/// read and commits while the upsert's INSERT waits on it. The INSERT then updates that row;
+/// the upsert must not report it as inserted: it fails with a transient error, and a retry
+/// reports the update.
+#[test]
+fn postgres_concurrent_insert_of_a_new_key_is_a_retryable_failure_not_a_wrong_flag() {
+    use kysera::TransactionOptions;
+    use std::time::{Duration, Instant};
+
+    let db = TestDb::new(BackendKind::Postgres, schema(BackendKind::Postgres));
+    // The other transaction inserts the key and holds its transaction open until told.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<i32>();
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+    let other_pool = db.db.clone();
+    let other = std::thread::spawn(move || {
+        other_pool.transaction(|tx| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Pid {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                pid: i32,
+            }
+            tx.repo::<Member>()
+                .create(&new("race@example.com", "Other", 1))?;
+            let rows: Vec<Pid> = tx.load(diesel::sql_query("SELECT pg_backend_pid() AS pid"))?;
+            ready_tx.send(rows[0].pid).unwrap();
+            commit_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+            Ok::<_, Error>(())
+        })
+    });
+    let other_pid = ready_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+
+    let pool = db.db.clone();
+    let upsert = std::thread::spawn(move || {
+        let conn = pool.conn().unwrap();
+        conn.repo::<Member>().upsert_many(
+            &[new("race@example.com", "Mine", 2)],
+            &Upsert::on(["email"]),
+        )
+    });
+    // Wait until the upsert's INSERT is blocked on the other transaction's row, then commit it.
+    let watcher = connect(&db);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Blocked {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<Blocked> = watcher
+            .load(
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                )
+                .bind::<diesel::sql_types::Integer, _>(other_pid),
+            )
+            .unwrap();
+        if rows[0].n > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the upsert never waited on the other transaction"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    commit_tx.send(()).unwrap();
+    other.join().unwrap().unwrap();
+
+    let raced = upsert.join().unwrap();
+    match &raced {
+        Err(e @ Error::SerializationFailure { message }) => {
+            assert!(
+                e.is_transient() && message.contains("concurrent"),
+                "{message}"
+            )
+        }
+        other => panic!("expected a serialization failure, got {other:?}"),
+    }
+    let conn = connect(&db);
+    let stored = conn
+        .repo::<Member>()
+        .find_by_email("race@example.com")
+        .unwrap();
+    assert_eq!(stored[0].name, "Other", "the failed upsert was rolled back");
+
+    // Retried, it sees the row and reports an update.
+    let retried = db
+        .db
+        .transaction_with(&TransactionOptions::new().retries(2), |tx| {
+            tx.repo::<Member>().upsert_many(
+                &[new("race@example.com", "Mine", 2)],
+                &Upsert::on(["email"]),
+            )
+        })
+        .unwrap();
+    assert!(!retried[0].inserted);
+    assert_eq!(
+        (retried[0].row.name.as_str(), retried[0].row.visits),
+        ("Mine", 2)
+    );
+}

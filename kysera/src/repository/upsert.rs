@@ -187,6 +187,7 @@ impl<'c, M: Supported> Repo<'c, M> {
                 let stored = self.checked_all(in_input_order(stored, &keys, &clause.target)?)?;
                 let before: HashSet<M::Id> = existing.iter().map(Model::id).collect();
                 let flags: Vec<bool> = stored.iter().map(|row| !before.contains(&row.id())).collect();
+                self.check_inserted(&stored, &flags)?;
                 let (mut inserted, mut updated) = (Vec::new(), Vec::new());
                 for (row, &was_inserted) in stored.into_iter().zip(&flags) {
                     if was_inserted { inserted.push(row) } else { updated.push(row) }
@@ -330,6 +331,43 @@ impl<'c, M: Supported> Repo<'c, M> {
         Ok(Where::new(Scope::default(), Keys::All).filtered(filters))
     }
 
+    /// On PostgreSQL under READ COMMITTED, a row with a new key that another transaction
+    /// inserts and commits between the locking read and the `INSERT` turns the insert into an
+    /// update the read did not see: it would be reported as inserted and audited without its
+    /// old values. PostgreSQL marks the row versions this transaction updated (`xmax` is set,
+    /// by the conflict's row lock); finding one among the rows taken as inserted fails the
+    /// upsert with a transient [`Error::SerializationFailure`], so it is rolled back and a
+    /// retry (`TransactionOptions::retries`) reads the row this time. SQLite serialises
+    /// writers and MySQL's locking read takes gap locks, so neither can interleave this way.
+    fn check_inserted(&self, stored: &[M], flags: &[bool]) -> Result<()> {
+        if self.conn.backend() != BackendKind::Postgres {
+            return Ok(());
+        }
+        let taken_as_inserted: Vec<M::Id> = stored
+            .iter()
+            .zip(flags)
+            .filter(|(_, inserted)| **inserted)
+            .map(|(row, _)| row.id())
+            .collect();
+        let updated = [Predicate(Arc::new(UpdatedByThisTransaction))];
+        for chunk in taken_as_inserted.chunks(IDS_PER_STATEMENT) {
+            let keys = Keys::Many(chunk.to_vec());
+            let raced =
+                self.count_matching(Where::new(Scope::default(), keys).filtered(&updated))?;
+            if raced > 0 {
+                return Err(Error::SerializationFailure {
+                    message: format!(
+                        "upsert into {}: {raced} row(s) with a new key were inserted by a \
+                         concurrent transaction while this upsert ran; it was rolled back, \
+                         run it again",
+                        M::TABLE_NAME
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn count_matching(&self, predicate: Where<M>) -> Result<u64> {
         let n = self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::count_where(c, predicate)))?;
         Ok(n.max(0) as u64)
@@ -388,4 +426,21 @@ fn in_input_order<M: Model>(
                 M::TABLE_NAME
             ))
         })
+}
+
+/// PostgreSQL's `xmax <> 0`: a row version updated or locked rather than only inserted (see
+/// [`Repo::check_inserted`]; rendered on PostgreSQL only).
+#[derive(Debug, Clone, Copy)]
+struct UpdatedByThisTransaction;
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB>
+    for UpdatedByThisTransaction
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("xmax::text <> '0'");
+        Ok(())
+    }
 }
