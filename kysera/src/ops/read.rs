@@ -53,6 +53,9 @@ pub trait ReadOps<C>: Model {
         order: OrderBy<Self>,
         page: Option<(i64, i64)>,
     ) -> QueryResult<Vec<Self>>;
+    /// Rows matching `predicate` in the order the database finds them (no `ORDER BY`: the
+    /// caller orders them, as relation loading does per parent, sparing the database a sort).
+    fn load_unordered(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>>;
     /// Rows matching `predicate` as they are now, ordered by key and locked until the
     /// transaction ends (see [`ForUpdate`]): what a write that reads first must use.
     fn lock_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>>;
@@ -85,7 +88,7 @@ where
     // scoped
     Table<M>: FilterDsl<Where<M>>,
     Scoped<M>: SelectDsl<Sel<M>> + SelectDsl<CountStar> + IntoUpdateTarget,
-    Select<Scoped<M>, Sel<M>>: OrderDsl<Pk<M>>,
+    Select<Scoped<M>, Sel<M>>: OrderDsl<Pk<M>> + LoadQuery<'static, C, M> + RunQueryDsl<C>,
     ScopedRows<M>: LoadQuery<'static, C, M> + LimitDsl + RunQueryDsl<C>,
     Limit<ScopedRows<M>>: OffsetDsl,
     Offset<Limit<ScopedRows<M>>>: LoadQuery<'static, C, M> + RunQueryDsl<C>,
@@ -138,6 +141,13 @@ where
             None => rows.load(conn),
             Some((offset, limit)) => rows.limit(limit).offset(offset).load(conn),
         }
+    }
+
+    fn load_unordered(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>> {
+        M::Table::default()
+            .filter(predicate)
+            .select(M::Selection::default())
+            .load(conn)
     }
 
     fn load_ordered(

@@ -107,6 +107,11 @@ impl<M: Model> Find<M> {
         self
     }
 
+    /// True when an ordering was given.
+    pub(super) fn is_ordered(&self) -> bool {
+        !self.order.is_empty()
+    }
+
     pub(super) fn checked(self) -> Result<Self> {
         if let Some(e) = self.error {
             return Err(e);
@@ -135,16 +140,18 @@ impl<'c, M: Supported> Repo<'c, M> {
     }
 
     pub(super) fn load_find(&self, find: &Find<M>, page: Option<(i64, i64)>) -> Result<Vec<M>> {
-        self.load_find_and(find, Keys::All, None, page)
+        self.load_find_and(find, Keys::All, None, page, false)
     }
 
     /// The rows of `find` among `keys` that also match `extra` (a relation's foreign key).
+    /// With `unordered` and no ordering in `find`, in no particular order: the caller sorts.
     pub(super) fn load_find_and(
         &self,
         find: &Find<M>,
         keys: Keys<M>,
         extra: Option<Predicate>,
         page: Option<(i64, i64)>,
+        unordered: bool,
     ) -> Result<Vec<M>> {
         let predicate = match extra {
             None => self.filtered(keys, &find.filters),
@@ -155,6 +162,11 @@ impl<'c, M: Supported> Repo<'c, M> {
                 self.filtered(keys, &filters)
             }
         };
+        if find.order.is_empty() && page.is_none() && unordered {
+            let rows =
+                self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::load_unordered(c, predicate)))?;
+            return self.checked_all(rows);
+        }
         let order = OrderBy::<M>::new(find.order.clone());
         let rows = self.run(
             |c| dispatch!(c, c => <M as ReadOps<_>>::load_ordered(c, predicate, order, page)),

@@ -59,9 +59,18 @@ impl<'c, M: Supported> Repo<'c, M> {
         let mut groups: HashMap<P::Id, Vec<M>> = HashMap::with_capacity(parent_ids.len());
         for chunk in unique(&parent_ids).chunks(IDS_PER_STATEMENT) {
             let referencing = M::referencing(chunk.to_vec())?;
-            for row in self.load_find_and(&find, Keys::All, Some(referencing), None)? {
+            for row in self.load_find_and(&find, Keys::All, Some(referencing), None, true)? {
                 if let Some(parent) = row.parent_id() {
                     groups.entry(parent).or_default().push(row);
+                }
+            }
+        }
+        if !find.is_ordered() {
+            // Key order without an ORDER BY: the database sorts nothing, and each group,
+            // read through the foreign key's index, is usually in key order already.
+            for group in groups.values_mut() {
+                if !group.is_sorted_by_key(Model::id) {
+                    group.sort_by_cached_key(Model::id);
                 }
             }
         }
@@ -164,7 +173,13 @@ impl<'c, M: Supported> Repo<'c, M> {
         // Each linked row once, in `find`'s order; its rank orders every parent's list.
         let mut rows: Vec<M> = Vec::new();
         for chunk in unique(&linked).chunks(IDS_PER_STATEMENT) {
-            rows.extend(self.load_find_and(&find, Keys::Many(chunk.to_vec()), None, None)?);
+            rows.extend(self.load_find_and(
+                &find,
+                Keys::Many(chunk.to_vec()),
+                None,
+                None,
+                false,
+            )?);
         }
         let rank: HashMap<M::Id, usize> =
             rows.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
