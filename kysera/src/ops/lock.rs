@@ -58,3 +58,110 @@ where
 }
 
 impl<Q, C> RunQueryDsl<C> for ForUpdate<Q> {}
+
+/// How strongly a locking read locks the rows it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockStrength {
+    /// `FOR UPDATE`: no other transaction may change, delete or lock the rows.
+    Update,
+    /// `FOR SHARE` (`LOCK IN SHARE MODE` on MySQL/MariaDB): others may read and share-lock
+    /// them, not change them.
+    Share,
+}
+
+/// What a locking read does about rows another transaction has locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    /// Waits for them (up to the backend's lock timeout).
+    Wait,
+    /// `NOWAIT`: fails at once with the backend's lock error.
+    NoWait,
+    /// `SKIP LOCKED`: leaves them out (a job queue's "take the next free row").
+    SkipLocked,
+}
+
+/// A row lock asked for by a read ([`Find::for_update`](crate::Find::for_update)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLock {
+    /// How strongly.
+    pub strength: LockStrength,
+    /// What about rows already locked.
+    pub wait: LockWait,
+}
+
+/// The clause of a [`RowLock`] on a backend with row locks.
+pub trait LockClause: Backend {
+    /// Writes the clause, with its leading space.
+    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>);
+}
+
+fn walk_wait<DB: Backend>(wait: LockWait, out: &mut AstPass<'_, '_, DB>) {
+    match wait {
+        LockWait::Wait => {}
+        LockWait::NoWait => out.push_sql(" NOWAIT"),
+        LockWait::SkipLocked => out.push_sql(" SKIP LOCKED"),
+    }
+}
+
+// SQLite has no row locks: a locking read there takes the database's write lock before it
+// reads (see `Repo::find`), and renders no clause.
+#[cfg(feature = "sqlite")]
+impl LockClause for diesel::sqlite::Sqlite {
+    fn walk_lock(_: RowLock, _: &mut AstPass<'_, '_, Self>) {}
+}
+
+#[cfg(feature = "postgres")]
+impl LockClause for diesel::pg::Pg {
+    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>) {
+        out.push_sql(match lock.strength {
+            LockStrength::Update => " FOR UPDATE",
+            LockStrength::Share => " FOR SHARE",
+        });
+        walk_wait(lock.wait, out);
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl LockClause for diesel::mysql::Mysql {
+    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>) {
+        // `LOCK IN SHARE MODE` is the spelling MySQL 5.7/8 and MariaDB all accept.
+        out.push_sql(match lock.strength {
+            LockStrength::Update => " FOR UPDATE",
+            LockStrength::Share => " LOCK IN SHARE MODE",
+        });
+        walk_wait(lock.wait, out);
+    }
+}
+
+/// `<query> <lock clause>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Locked<Q> {
+    /// The `SELECT`.
+    pub query: Q,
+    /// The lock its rows take.
+    pub lock: RowLock,
+}
+
+impl<Q: Query> Query for Locked<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: QueryId> QueryId for Locked<Q> {
+    type QueryId = ();
+    // The clause varies at run time.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, DB> QueryFragment<DB> for Locked<Q>
+where
+    Q: QueryFragment<DB>,
+    DB: LockClause,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        DB::walk_lock(self.lock, &mut out);
+        Ok(())
+    }
+}
+
+impl<Q, C> RunQueryDsl<C> for Locked<Q> {}

@@ -12,7 +12,7 @@ use diesel::query_dsl::{LoadQuery, RunQueryDsl};
 use diesel::sql_types::SqlType;
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult};
 
-use super::lock::{ForUpdate, RowLocks};
+use super::lock::{ForUpdate, LockClause, Locked, RowLock, RowLocks};
 use crate::filter::OrderBy;
 use crate::model::Model;
 use crate::scope::Where;
@@ -56,6 +56,15 @@ pub trait ReadOps<C>: Model {
     /// Rows matching `predicate` in the order the database finds them (no `ORDER BY`: the
     /// caller orders them, as relation loading does per parent, sparing the database a sort).
     fn load_unordered(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>>;
+    /// [`ReadOps::load_ordered`] with the rows locked as `lock` asks, until the transaction
+    /// ends (no clause on SQLite, which has no row locks).
+    fn load_locked(
+        conn: &mut C,
+        predicate: Where<Self>,
+        order: OrderBy<Self>,
+        page: Option<(i64, i64)>,
+        lock: RowLock,
+    ) -> QueryResult<Vec<Self>>;
     /// Rows matching `predicate` as they are now, ordered by key and locked until the
     /// transaction ends (see [`ForUpdate`]): what a write that reads first must use.
     fn lock_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<Vec<Self>>;
@@ -69,7 +78,7 @@ impl<M, C> ReadOps<C> for M
 where
     M: Model,
     C: Connection,
-    C::Backend: RowLocks,
+    C::Backend: RowLocks + LockClause,
     Pk<M>: ExpressionMethods,
     <Pk<M> as Expression>::SqlType: SqlType + diesel::expression::TypedExpressionType,
     Id<M>: AsExpression<<Pk<M> as Expression>::SqlType>,
@@ -97,6 +106,8 @@ where
     OrderedRows<M>: LoadQuery<'static, C, M> + LimitDsl + RunQueryDsl<C>,
     Limit<OrderedRows<M>>: OffsetDsl,
     Offset<Limit<OrderedRows<M>>>: LoadQuery<'static, C, M> + RunQueryDsl<C>,
+    Locked<OrderedRows<M>>: LoadQuery<'static, C, M>,
+    Locked<Offset<Limit<OrderedRows<M>>>>: LoadQuery<'static, C, M>,
     Select<Scoped<M>, CountStar>: LoadQuery<'static, C, i64> + RunQueryDsl<C>,
     dsl::delete<Scoped<M>>: ExecuteDsl<C> + RunQueryDsl<C>,
 {
@@ -163,6 +174,27 @@ where
         match page {
             None => rows.load(conn),
             Some((offset, limit)) => rows.limit(limit).offset(offset).load(conn),
+        }
+    }
+
+    fn load_locked(
+        conn: &mut C,
+        predicate: Where<Self>,
+        order: OrderBy<Self>,
+        page: Option<(i64, i64)>,
+        lock: RowLock,
+    ) -> QueryResult<Vec<Self>> {
+        let rows = M::Table::default()
+            .filter(predicate)
+            .select(M::Selection::default())
+            .order(order);
+        match page {
+            None => Locked { query: rows, lock }.load(conn),
+            Some((offset, limit)) => Locked {
+                query: rows.limit(limit).offset(offset),
+                lock,
+            }
+            .load(conn),
         }
     }
 

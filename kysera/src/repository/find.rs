@@ -38,6 +38,7 @@ pub struct Find<M: Model> {
     order: Vec<OrderTerm>,
     limit: Option<i64>,
     offset: Option<i64>,
+    lock: Option<RowLock>,
     error: Option<Error>,
     model: PhantomData<fn() -> M>,
 }
@@ -49,6 +50,7 @@ impl<M: Model> Default for Find<M> {
             order: Vec::new(),
             limit: None,
             offset: None,
+            lock: None,
             error: None,
             model: PhantomData,
         }
@@ -62,6 +64,7 @@ impl<M: Model> std::fmt::Debug for Find<M> {
             .field("order", &self.order.len())
             .field("limit", &self.limit)
             .field("offset", &self.offset)
+            .field("lock", &self.lock)
             .finish()
     }
 }
@@ -104,6 +107,79 @@ impl<M: Model> Find<M> {
     /// Skips the first `n` rows.
     pub fn offset(mut self, n: i64) -> Self {
         self.offset = Some(n);
+        self
+    }
+
+    /// Locks the rows read until the transaction ends, against changes, deletes and other
+    /// locks (`SELECT ... FOR UPDATE`): the read-then-write of a balance, a job taken from a
+    /// queue. Only inside a transaction: outside one the lock would end with the statement,
+    /// so the read is refused with [`Error::InvalidArgument`].
+    ///
+    /// SQLite has no row locks; there the read first takes the database's write lock (what
+    /// `BEGIN IMMEDIATE` takes), which keeps every other writer out until the transaction
+    /// ends, and a transaction that read an older snapshot fails with [`Error::Busy`].
+    ///
+    /// ```
+    /// # use kysera::prelude::*;
+    /// # #[derive(Repository, Debug, Clone, PartialEq)]
+    /// # #[kysera(table = "jobs")]
+    /// # pub struct Job { #[kysera(primary_key, generated)] pub id: i64, pub done: bool }
+    /// use diesel::prelude::*;
+    /// use kysera::Find;
+    /// # fn main() -> kysera::Result<()> {
+    /// # let conn = kysera::Conn::establish("sqlite::memory:")?;
+    /// # conn.batch_execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, done BOOLEAN NOT NULL); INSERT INTO jobs (done) VALUES (false)")?;
+    /// let taken = conn.transaction(|tx| {
+    ///     let jobs = tx.repo::<Job>();
+    ///     // PostgreSQL and MySQL: `... LIMIT 1 FOR UPDATE SKIP LOCKED`, so workers never wait
+    ///     // for one another (SQLite refuses `skip_locked`: it has no row locks to skip).
+    ///     let next = Find::new().filter(jobs::done.eq(false)).limit(1).for_update();
+    ///     let Some(job) = jobs.find_one(next)? else { return Ok(None) };
+    ///     jobs.update(job.id, &JobUpdate { done: Some(true), ..Default::default() }).map(Some)
+    /// })?;
+    /// assert!(taken.is_some_and(|job| job.done));
+    /// # Ok(()) }
+    /// ```
+    pub fn for_update(self) -> Self {
+        self.locking(LockStrength::Update)
+    }
+
+    /// Share-locks the rows read until the transaction ends (`FOR SHARE`; `LOCK IN SHARE
+    /// MODE` on MySQL/MariaDB): other transactions may read and share-lock them, not change
+    /// them. As [`Find::for_update`] otherwise, SQLite included.
+    pub fn for_share(self) -> Self {
+        self.locking(LockStrength::Share)
+    }
+
+    /// With [`Find::for_update`] or [`Find::for_share`]: fails at once with [`Error::Busy`]
+    /// instead of waiting when a row is locked (`NOWAIT`; PostgreSQL, MySQL 8, MariaDB
+    /// 10.6). Refused on SQLite, which has no row locks.
+    pub fn nowait(self) -> Self {
+        self.waiting(LockWait::NoWait)
+    }
+
+    /// With [`Find::for_update`] or [`Find::for_share`]: leaves out rows another transaction
+    /// has locked (`SKIP LOCKED`; PostgreSQL, MySQL 8, MariaDB 10.6). Refused on SQLite,
+    /// which has no row locks.
+    pub fn skip_locked(self) -> Self {
+        self.waiting(LockWait::SkipLocked)
+    }
+
+    fn locking(mut self, strength: LockStrength) -> Self {
+        let wait = self.lock.map_or(LockWait::Wait, |l| l.wait);
+        self.lock = Some(RowLock { strength, wait });
+        self
+    }
+
+    fn waiting(mut self, wait: LockWait) -> Self {
+        match &mut self.lock {
+            Some(lock) => lock.wait = wait,
+            None => {
+                self.error.get_or_insert(Error::InvalidArgument(
+                    "nowait and skip_locked need for_update() or for_share() first".into(),
+                ));
+            }
+        }
         self
     }
 
@@ -162,6 +238,14 @@ impl<'c, M: Supported> Repo<'c, M> {
                 self.filtered(keys, &filters)
             }
         };
+        if let Some(lock) = find.lock {
+            self.prepare_lock(lock)?;
+            let order = OrderBy::<M>::new(find.order.clone());
+            let rows = self.run(|c| {
+                dispatch!(c, c => <M as ReadOps<_>>::load_locked(c, predicate, order, page, lock))
+            })?;
+            return self.checked_all(rows);
+        }
         if find.order.is_empty() && page.is_none() && unordered {
             let rows =
                 self.run(|c| dispatch!(c, c => <M as ReadOps<_>>::load_unordered(c, predicate)))?;
@@ -172,6 +256,31 @@ impl<'c, M: Supported> Repo<'c, M> {
             |c| dispatch!(c, c => <M as ReadOps<_>>::load_ordered(c, predicate, order, page)),
         )?;
         self.checked_all(rows)
+    }
+
+    /// Checks that a locking read can lock, and on SQLite takes the database's write lock.
+    fn prepare_lock(&self, lock: RowLock) -> Result<()> {
+        if !self.conn.in_transaction() {
+            return Err(Error::InvalidArgument(format!(
+                "a locking read of {} outside a transaction would release its locks at once: \
+                 run it in conn.transaction(...)",
+                M::TABLE_NAME
+            )));
+        }
+        if self.conn.backend() != BackendKind::Sqlite {
+            return Ok(());
+        }
+        if lock.wait != LockWait::Wait {
+            return Err(Error::InvalidArgument(
+                "SQLite has no row locks: nowait and skip_locked cannot apply there; a locking \
+                 read takes the database's write lock instead"
+                    .into(),
+            ));
+        }
+        // A write statement that changes nothing still starts SQLite's write transaction
+        // (the RESERVED lock): from here on no other connection writes until this one ends.
+        let sql = format!("DELETE FROM {} WHERE 1 = 0", quote_sqlite(M::TABLE_NAME));
+        self.conn.batch_execute(&sql)
     }
 
     fn count_filtered(&self, filters: &[Predicate]) -> Result<u64> {
@@ -250,4 +359,9 @@ impl<'c, M: Supported> Repo<'c, M> {
         }
         self.hard_delete_matching(&filters)
     }
+}
+
+/// `"name"`, doubling quotes inside: an SQLite identifier.
+fn quote_sqlite(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -6,6 +6,7 @@
 
 mod delete;
 mod find;
+mod guarded;
 mod history;
 mod keyset;
 mod read;
@@ -32,7 +33,9 @@ use crate::executor::Conn;
 use crate::filter::{IntoOrder, IntoPredicate, OrderBy, OrderTerm, Predicate};
 use crate::json::{JsonFields, JsonMap};
 use crate::model::{Model, NewRow, Patch};
-use crate::ops::{ReadOps, SetValue, Supported, Writable, WriteOps};
+use crate::ops::{
+    LockStrength, LockWait, ReadOps, RowLock, SetValue, Supported, Writable, WriteOps,
+};
 use crate::pagination::{Page, PageRequest};
 use crate::plugin::{AfterWrite, BeforeWrite, Plugin, ReadScope};
 use crate::query::Loadable;
