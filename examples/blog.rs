@@ -7,10 +7,11 @@
 //! ```
 //!
 //! It creates its schema, writes through repositories inside one transaction, reads back,
-//! paginates, and shows the typed error of a unique violation.
+//! filters and paginates, upserts, loads relations in one statement per level, and shows the
+//! typed error of a unique violation.
 
 use kysera::prelude::*;
-use kysera::{mask_password, PageRequest};
+use kysera::{mask_password, Filter, Find, PageRequest, Upsert};
 use kysera_examples::blog::{self, Comment, NewComment, NewPost, NewUser, Post, PostUpdate, User};
 
 fn main() {
@@ -89,8 +90,68 @@ fn run() -> kysera::Result<()> {
         published[0].title
     );
 
-    // A second account with the same email: the database refuses, kysera says which field.
+    // Filters: typed Diesel expressions, and run-time ones named by string (from a query string).
+    use diesel::prelude::*;
+    let (top, total) = posts.find_and_count(
+        Find::new()
+            .filter(blog::posts::published.eq(true))
+            .filter(Filter::contains("title", "Engine"))
+            .order_by(blog::posts::id.desc())
+            .limit(3),
+    )?;
+    println!(
+        "{} of {total} matching posts, newest first: {:?}",
+        top.len(),
+        top[0].title
+    );
+
+    // Upsert on the unique email: inserts Grace's colleague, updates Ada's name.
     let users = conn.repo::<User>();
+    let upserted = users.upsert_many(
+        &[
+            NewUser {
+                email: "ada@example.com".into(),
+                name: "Ada, Countess of Lovelace".into(),
+                bio: None,
+            },
+            NewUser {
+                email: "kay@example.com".into(),
+                name: "Kay McNulty".into(),
+                bio: None,
+            },
+        ],
+        &Upsert::on(["email"]).update(["name"]),
+    )?;
+    for u in &upserted {
+        println!(
+            "upsert {}: {}",
+            if u.inserted { "inserted" } else { "updated" },
+            u.row.name
+        );
+    }
+
+    // Relations: every user with their posts and each post's comments, in three statements
+    // whatever the number of users (no N+1).
+    let everyone = users.find_all()?;
+    let their_posts = users.load_posts(&everyone)?;
+    let comments = posts.load_comments(their_posts.iter().flatten())?;
+    let commenters = conn
+        .repo::<Comment>()
+        .load_author(comments.iter().flatten())?;
+    for (user, posts) in everyone.iter().zip(&their_posts) {
+        println!("{} wrote {} posts", user.name, posts.len());
+    }
+    let names: Vec<&str> = commenters
+        .iter()
+        .flatten()
+        .map(|u| u.name.as_str())
+        .collect();
+    println!(
+        "{} comments, by {names:?}",
+        comments.iter().flatten().count()
+    );
+
+    // A second account with the same email: the database refuses, kysera says which field.
     match users.create(&NewUser {
         email: "ada@example.com".into(),
         name: "Impostor".into(),

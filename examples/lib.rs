@@ -12,7 +12,7 @@ pub mod blog {
 
     /// Someone who writes posts and comments.
     #[derive(Repository, Debug, Clone, PartialEq)]
-    #[kysera(table = "users")]
+    #[kysera(table = "users", has_many(Post, name = "posts"))]
     pub struct User {
         /// Assigned by the database.
         #[kysera(primary_key, generated)]
@@ -33,7 +33,11 @@ pub mod blog {
 
     /// A post by a user.
     #[derive(Repository, Debug, Clone, PartialEq)]
-    #[kysera(table = "posts")]
+    #[kysera(
+        table = "posts",
+        belongs_to(User, foreign_key = "author_id"),
+        has_many(Comment)
+    )]
     pub struct Post {
         /// Assigned by the database.
         #[kysera(primary_key, generated)]
@@ -55,7 +59,11 @@ pub mod blog {
 
     /// A comment on a post.
     #[derive(Repository, Debug, Clone, PartialEq)]
-    #[kysera(table = "comments")]
+    #[kysera(
+        table = "comments",
+        belongs_to(Post),
+        belongs_to(User, foreign_key = "author_id")
+    )]
     pub struct Comment {
         /// Assigned by the database.
         #[kysera(primary_key, generated)]

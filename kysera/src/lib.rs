@@ -82,7 +82,9 @@ pub use model::{ColumnInfo, Model, NewRow, Patch};
 pub use pagination::{CursorPage, CursorRequest, Keyset, Page, PageRequest};
 pub use plugin::Plugin;
 pub use relation::BelongsTo;
-pub use repository::{Find, Repo, RepoSet, Restored, Upsert, Upserted};
+pub use repository::{
+    ChunkStream, Find, Repo, RepoSet, Restored, RowStream, Upsert, Upserted, STREAM_CHUNK,
+};
 pub use scope::{Condition, Scope, ScopeValue};
 pub use transaction::{Isolation, TransactionOptions};
 pub use validate::{Validate, ValidationErrors, ValidationMode};

@@ -128,6 +128,8 @@ pub enum Keys<M: Model> {
     One(M::Id),
     /// Several keys (an empty list matches nothing).
     Many(Vec<M::Id>),
+    /// Keys greater than this one: the next stretch of a walk in key order.
+    After(M::Id),
 }
 
 impl<M: Model> Clone for Keys<M> {
@@ -136,6 +138,7 @@ impl<M: Model> Clone for Keys<M> {
             Keys::All => Keys::All,
             Keys::One(id) => Keys::One(id.clone()),
             Keys::Many(ids) => Keys::Many(ids.clone()),
+            Keys::After(id) => Keys::After(id.clone()),
         }
     }
 }
@@ -236,6 +239,14 @@ where
                 }
                 self.key.walk_ast(out.reborrow())?;
                 out.push_sql(" = ");
+                out.push_bind_param::<PkType<M>, M::Id>(id)?;
+            }
+            Keys::After(id) => {
+                if !first {
+                    out.push_sql(" AND ");
+                }
+                self.key.walk_ast(out.reborrow())?;
+                out.push_sql(" > ");
                 out.push_bind_param::<PkType<M>, M::Id>(id)?;
             }
             Keys::Many(ids) => {

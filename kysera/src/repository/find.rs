@@ -183,6 +183,16 @@ impl<M: Model> Find<M> {
         self
     }
 
+    /// True when a row lock was asked for.
+    pub(super) fn is_locking(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// The filters, for a caller that walks the rows itself.
+    pub(super) fn into_filters(self) -> Vec<Predicate> {
+        self.filters
+    }
+
     /// True when an ordering was given.
     pub(super) fn is_ordered(&self) -> bool {
         !self.order.is_empty()

@@ -11,11 +11,13 @@ mod history;
 mod keyset;
 mod read;
 mod relations;
+mod stream;
 mod upsert;
 mod write;
 
 pub use find::Find;
 pub use history::Restored;
+pub use stream::{ChunkStream, RowStream, STREAM_CHUNK};
 pub use upsert::{Upsert, Upserted};
 
 use std::marker::PhantomData;
