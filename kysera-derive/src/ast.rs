@@ -54,6 +54,8 @@ pub enum Role {
     UpdatedAt,
     /// `#[soft_delete]`'s column: written only by soft delete and restore.
     DeletedAt,
+    /// `#[kysera(version)]`: 1 on insert; an update names the version it read and adds 1.
+    Version,
 }
 
 impl Field<'_> {
@@ -66,7 +68,7 @@ impl Field<'_> {
     pub fn in_create(&self) -> bool {
         match self.role {
             Role::CreatedAt | Role::UpdatedAt => true,
-            Role::DeletedAt => false,
+            Role::DeletedAt | Role::Version => false,
             Role::Plain => self.attrs.generated.is_none(),
         }
     }
@@ -79,7 +81,7 @@ impl Field<'_> {
     /// True when a patch may change this field.
     pub fn in_update(&self) -> bool {
         match self.role {
-            Role::UpdatedAt => true,
+            Role::UpdatedAt | Role::Version => true,
             Role::CreatedAt | Role::DeletedAt => false,
             Role::Plain => {
                 !self.is_primary_key()
@@ -157,6 +159,9 @@ impl<'a> Input<'a> {
         let mut fields = fields;
         let behaviours = &attrs.behaviours;
         for field in &mut fields {
+            if field.attrs.version.is_some() {
+                field.role = Role::Version;
+            }
             let column = field.column.to_string();
             if let Some(t) = &behaviours.timestamps {
                 if column == t.created_at {

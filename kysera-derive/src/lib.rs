@@ -22,11 +22,16 @@ use syn::DeriveInput;
 ///
 /// Struct attribute: `#[kysera(table = "users")]` (default: snake-case name plus `s`), or
 /// `#[kysera(schema = crate::schema::users)]` to use an existing Diesel table module.
+/// Relations, in the same attribute: `belongs_to(User)` (foreign key `user_id`, or
+/// `foreign_key = "author_id"`), `has_many(Post)`, `has_one(Profile)`,
+/// `many_to_many(Tag, through = PostTag)`, each with an optional `name = "..."` for its
+/// `load_<name>` loader.
 ///
 /// Field attributes, inside `#[kysera(...)]`: `primary_key`, `generated` (the database fills
 /// it in: left out of the Create and Update structs), `column = "name"`, `sql_type = Type`,
-/// `skip_update`, and `validate(email, url, length(min = 1, max = 100), range(min = 0,
-/// max = 10), regex = "...", non_empty, custom = path::to_fn)`.
+/// `skip_update`, `version` (optimistic locking on an integer field), and `validate(email,
+/// url, length(min = 1, max = 100), range(min = 0, max = 10), regex = "...", non_empty,
+/// custom = path::to_fn)`.
 #[proc_macro_derive(Repository, attributes(kysera, timestamps, soft_delete, audited))]
 pub fn derive_repository(input: TokenStream) -> TokenStream {
     derive_repository_inner(input.into()).into()

@@ -34,6 +34,7 @@ pub const COLUMN: &str = "column";
 pub const SQL_TYPE: &str = "sql_type";
 pub const SKIP_UPDATE: &str = "skip_update";
 pub const VALIDATE: &str = "validate";
+pub const VERSION: &str = "version";
 pub const FIELD_KEYS: &[&str] = &[
     PRIMARY_KEY,
     GENERATED,
@@ -41,6 +42,7 @@ pub const FIELD_KEYS: &[&str] = &[
     SQL_TYPE,
     SKIP_UPDATE,
     VALIDATE,
+    VERSION,
 ];
 
 // Validation rules.

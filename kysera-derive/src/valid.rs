@@ -12,6 +12,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
     check_updatable(cx, input);
     check_behaviours(cx, input);
     check_relations(cx, input);
+    check_version(cx, input);
     for field in &input.fields {
         check_sql_type(cx, input, field);
         check_rules(cx, field);
@@ -232,6 +233,39 @@ fn check_relations(cx: &Ctxt, input: &Input) {
             cx.syn_error(syn::Error::new(
                 relation.span,
                 format!("a second relation loaded by `load_{name}`\nhelp: give one of them another `name = \"...\"`"),
+            ));
+        }
+    }
+}
+
+// The version counts writes: an integer the derive writes itself (1, then +1), so it cannot be
+// the key, generated, nullable or a second counter.
+fn check_version(cx: &Ctxt, input: &Input) {
+    let mut seen = false;
+    for field in input.fields.iter().filter(|f| f.attrs.version.is_some()) {
+        let span = field.attrs.version.expect("filtered on version");
+        if seen {
+            cx.syn_error(syn::Error::new(
+                span,
+                "a second `version` field\nhelp: keep `version` on one integer field",
+            ));
+        }
+        seen = true;
+        let integer = matches!(field.ty, syn::Type::Path(p) if p.qself.is_none()
+            && p.path.segments.last().is_some_and(|s| ["i16", "i32", "i64"].iter().any(|t| s.ident == t)));
+        if !integer {
+            cx.error_spanned_by(
+                field.ty,
+                format!("a `version` field must be `i16`, `i32` or `i64`, not `{}`\nhelp: optimistic locking counts writes in an integer column", types::display(field.ty)),
+            );
+        }
+        if field.is_primary_key()
+            || field.attrs.generated.is_some()
+            || field.attrs.skip_update.is_some()
+        {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`version` cannot be combined with `primary_key`, `generated` or `skip_update`: kysera writes it on every insert and update",
             ));
         }
     }

@@ -98,6 +98,8 @@ pub trait Model: Validate + JsonFields + Sized + Send + 'static {
     const INSERT_BINDS: usize;
     /// `#[timestamps]`, `#[soft_delete]` and `#[audited]`.
     const BEHAVIOURS: Behaviours = Behaviours::NONE;
+    /// The `#[kysera(version)]` column (optimistic locking), if any.
+    const VERSION: Option<&'static str> = None;
 
     /// The primary key of this row.
     fn id(&self) -> Self::Id;
@@ -128,6 +130,11 @@ pub trait NewRow {
 pub trait Patch {
     /// True when no field is set, so the patch would change nothing.
     fn is_empty(&self) -> bool;
+
+    /// The version the change was made from, on a `#[kysera(version)]` model.
+    fn expected_version(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// The column named `column` of model `M`, if it has one.

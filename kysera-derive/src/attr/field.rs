@@ -21,6 +21,8 @@ pub struct FieldAttrs {
     pub sql_type: Option<syn::Type>,
     /// Span of `skip_update`, when present: the field is left out of the Update struct.
     pub skip_update: Option<Span>,
+    /// Span of `version`, when present: the optimistic-locking counter.
+    pub version: Option<Span>,
     /// Validation rules, in the order written.
     pub rules: Vec<Rule>,
     /// True when an unknown key looked like `primary_key` (already reported), so a missing
@@ -36,6 +38,7 @@ impl FieldAttrs {
         let mut column = Once::new(COLUMN);
         let mut sql_type = Once::new(SQL_TYPE);
         let mut skip_update = Once::new(SKIP_UPDATE);
+        let mut version = Once::new(VERSION);
         let mut rules = Vec::new();
         let mut misspelt_primary_key = false;
         for attr in attrs.iter().filter(|a| a.path().is_ident(KYSERA)) {
@@ -47,6 +50,8 @@ impl FieldAttrs {
                     generated.set(cx, span, ());
                 } else if meta.path.is_ident(SKIP_UPDATE) {
                     skip_update.set(cx, span, ());
+                } else if meta.path.is_ident(VERSION) {
+                    version.set(cx, span, ());
                 } else if meta.path.is_ident(COLUMN) {
                     let lit: syn::LitStr = meta.value()?.parse()?;
                     if !super::container::is_identifier(&lit.value()) {
@@ -77,6 +82,7 @@ impl FieldAttrs {
             column: column.get().map(|(_, v)| v),
             sql_type: sql_type.get().map(|(_, v)| v),
             skip_update: skip_update.get().map(|(s, _)| s),
+            version: version.get().map(|(s, _)| s),
             rules,
             misspelt_primary_key,
         }

@@ -70,8 +70,22 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
             )
         }
     };
-    let (ref_types, ref_values): (Vec<_>, Vec<_>) = fields.iter().map(|f| column(f, true)).unzip();
-    let (own_types, own_values): (Vec<_>, Vec<_>) = fields.iter().map(|f| column(f, false)).unzip();
+    let (mut ref_types, mut ref_values): (Vec<_>, Vec<_>) =
+        fields.iter().map(|f| column(f, true)).unzip();
+    let (mut own_types, mut own_values): (Vec<_>, Vec<_>) =
+        fields.iter().map(|f| column(f, false)).unzip();
+    // A new row starts at version 1.
+    if let Some(version) = input.fields.iter().find(|f| f.role == Role::Version) {
+        let (column, ty) = (&version.column, version.ty);
+        let value = quote!(#d::ExpressionMethods::eq(#table::#column, <#ty as ::core::convert::From<u8>>::from(1u8)));
+        for (types, values) in [
+            (&mut ref_types, &mut ref_values),
+            (&mut own_types, &mut own_values),
+        ] {
+            types.push(quote!(#d::dsl::Eq<#table::#column, #ty>));
+            values.push(value.clone());
+        }
+    }
     let plain: Vec<_> = fields
         .iter()
         .copied()

@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::json::{impl_json, Holding};
 use super::validate::{impl_validate, regex_statics, Shape};
-use crate::ast::Input;
+use crate::ast::{Input, Role};
 use crate::types;
 
 pub fn expand(input: &Input) -> TokenStream {
@@ -32,7 +32,8 @@ pub fn expand(input: &Input) -> TokenStream {
         let column = super::column_name(input, f);
         let (nullable, primary_key, generated) =
             (f.nullable, f.is_primary_key(), f.attrs.generated.is_some());
-        let (insertable, updatable) = (f.in_create(), f.in_update());
+        // The version is written by kysera alone (1, then +1), never from a value given.
+        let (insertable, updatable) = (f.in_create(), f.in_update() && f.role != Role::Version);
         let kind =
             quote::format_ident!("{}", types::sql_kind(f.inner_ty, f.attrs.sql_type.as_ref()));
         quote! {
@@ -62,6 +63,13 @@ pub fn expand(input: &Input) -> TokenStream {
     let all: Vec<_> = input.fields.iter().collect();
     let json = impl_json(model, |f| super::column_name(input, f), &all, Holding::Own);
     let behaviours = behaviours(input);
+    let version = match input.fields.iter().find(|f| f.role == Role::Version) {
+        Some(f) => {
+            let name = super::column_name(input, f);
+            quote!(::core::option::Option::Some(#name))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let row_types = input.fields.iter().map(|f| {
         let (column, ty) = (&f.column, f.ty);
         quote!(#d::dsl::Eq<#table::#column, #ty>)
@@ -90,6 +98,7 @@ pub fn expand(input: &Input) -> TokenStream {
             const COLUMNS: &'static [::kysera::__private::ColumnInfo] = &[#(#column_infos),*];
             const INSERT_BINDS: usize = #insert_binds;
             const BEHAVIOURS: ::kysera::__private::Behaviours = #behaviours;
+            const VERSION: ::core::option::Option<&'static str> = #version;
             #[inline]
             fn id(&self) -> #key_ty {
                 ::core::clone::Clone::clone(&self.#key_ident)
@@ -147,7 +156,6 @@ pub fn expand(input: &Input) -> TokenStream {
 
 /// `Behaviours { ... }` from the behaviour attributes, with column names as written.
 fn behaviours(input: &Input) -> TokenStream {
-    use crate::ast::Role;
     let p = quote!(::kysera::__private);
     let b = &input.attrs.behaviours;
     let name_of = |role: Role| {

@@ -27,7 +27,9 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     let fields: Vec<_> = input.fields.iter().filter(|f| f.in_update()).collect();
     let defs = fields.iter().map(|f| {
         let (fvis, fident, fty, docs) = (f.vis, f.ident, value_type(f), &f.docs);
-        let doc = if f.role == Role::UpdatedAt {
+        let doc = if f.role == Role::Version {
+            "The version this change was made from (required): the update applies only if the row is still at it, and adds 1; otherwise `Error::StaleVersion`."
+        } else if f.role == Role::UpdatedAt {
             "`None`: kysera sets the current UTC time; `Some(t)`: set `t`."
         } else if f.nullable {
             "`None`: leave unchanged; `Some(None)`: set NULL; `Some(Some(v))`: set `v`."
@@ -60,7 +62,14 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     };
     let change = |f: &&Field, by_ref: bool| {
         let (column, ty, fident) = (&f.column, value_type(f), f.ident);
-        if f.role == Role::UpdatedAt {
+        if f.role == Role::Version {
+            // Always `version = version + 1`; the version given is checked in the WHERE.
+            let _ = (by_ref, fident);
+            (
+                quote!(#d::dsl::Eq<#table::#column, <#table::#column as ::core::ops::Add<#ty>>::Output>),
+                quote!(#d::ExpressionMethods::eq(#table::#column, #table::#column + <#ty as ::core::convert::From<u8>>::from(1u8))),
+            )
+        } else if f.role == Role::UpdatedAt {
             (
                 quote!(::core::option::Option<#d::dsl::Eq<#table::#column, #ty>>),
                 stamp(f),
@@ -83,6 +92,21 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     let updated_at = match fields.iter().position(|f| f.role == Role::UpdatedAt) {
         Some(i) => quote!(::core::option::Option::Some(#i)),
         None => quote!(::core::option::Option::None),
+    };
+    let version_index = match fields.iter().position(|f| f.role == Role::Version) {
+        Some(i) => quote!(::core::option::Option::Some(#i)),
+        None => quote!(::core::option::Option::None),
+    };
+    let expected_version = match fields.iter().find(|f| f.role == Role::Version) {
+        Some(f) => {
+            let fident = f.ident;
+            quote! {
+                fn expected_version(&self) -> ::core::option::Option<i64> {
+                    self.#fident.map(i64::from)
+                }
+            }
+        }
+        None => TokenStream::new(),
     };
     let is_empty = fields.iter().map(|f| {
         let fident = f.ident;
@@ -115,7 +139,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
     let plain: Vec<_> = fields
         .iter()
         .copied()
-        .filter(|f| f.role != Role::UpdatedAt)
+        .filter(|f| f.role != Role::UpdatedAt && f.role != Role::Version)
         .collect();
     let validate = impl_validate(&ident, plain.iter().copied(), Shape::Patch);
     let json = impl_json(
@@ -146,6 +170,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
             fn is_empty(&self) -> bool {
                 true #(&& #is_empty)*
             }
+            #expected_version
         }
         #[automatically_derived]
         impl<__DB: #d::backend::Backend> ::kysera::__private::BulkPatch<__DB> for #ident
@@ -154,6 +179,7 @@ pub fn expand(input: &Input) -> (TokenStream, TokenStream) {
         {
             const COLUMNS: &'static [&'static str] = &[#(#column_names),*];
             const UPDATED_AT: ::core::option::Option<usize> = #updated_at;
+            const VERSION: ::core::option::Option<usize> = #version_index;
             fn is_set(&self, __field: usize) -> bool {
                 match __field {
                     #(#is_set)*

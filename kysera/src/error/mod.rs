@@ -254,6 +254,17 @@ pub enum Error {
     /// column, a `LIKE` on a number): the message says where.
     #[error("invalid filter: {0}")]
     InvalidFilter(String),
+    /// An update of a `#[kysera(version)]` model named a version the row is no longer at:
+    /// another write came first. Nothing was changed; read the row again and redo the change.
+    #[error("stale version: {table} {key} is no longer at version {expected}")]
+    StaleVersion {
+        /// The table.
+        table: String,
+        /// The row's key, as text.
+        key: String,
+        /// The version the update was made from.
+        expected: i64,
+    },
     /// A closure run by the async bridge (`kysera::AsyncDatabase`, feature `tokio`) panicked.
     /// Its connection went back to the pool, or was discarded if the panic left a transaction
     /// open (that transaction is rolled back, never committed). Not transient: a bug, not a
@@ -344,6 +355,7 @@ impl Error {
             Error::ShuttingDown => "shutting_down",
             Error::Migration(_) => "migration",
             Error::MigrationChanged(_) => "migration_changed",
+            Error::StaleVersion { .. } => "stale_version",
             Error::Panicked { .. } => "panicked",
             Error::Cancelled => "cancelled",
         }

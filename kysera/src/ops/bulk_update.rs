@@ -32,6 +32,8 @@ pub trait BulkPatch<DB: Backend> {
     fn push_value<'b>(&'b self, field: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
     /// Index of the `updated_at` field managed by `#[timestamps]`, if any.
     const UPDATED_AT: Option<usize> = None;
+    /// Index of the `#[kysera(version)]` field, if any: set to itself plus one on every row.
+    const VERSION: Option<usize> = None;
 }
 
 /// The `UPDATE ... CASE` statement for a set of `(key, patch)` rows.
@@ -94,7 +96,20 @@ where
         out.push_sql(" SET ");
         let mut first_column = true;
         let managed = <M::Update as BulkPatch<DB>>::UPDATED_AT;
+        let version = <M::Update as BulkPatch<DB>>::VERSION;
         for (field, column) in <M::Update as BulkPatch<DB>>::COLUMNS.iter().enumerate() {
+            if version == Some(field) {
+                // Checked against each row's expected version before the statement runs.
+                if !first_column {
+                    out.push_sql(", ");
+                }
+                first_column = false;
+                out.push_identifier(column)?;
+                out.push_sql(" = ");
+                out.push_identifier(column)?;
+                out.push_sql(" + 1");
+                continue;
+            }
             let stamped = match (managed, &self.at) {
                 (Some(index), Some(at)) if index == field => Some(at),
                 _ => None,

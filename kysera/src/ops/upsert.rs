@@ -21,6 +21,9 @@ pub struct ConflictClause {
     pub update: Vec<&'static str>,
     /// The soft-delete column, set to NULL on conflict (the row is restored).
     pub restore: Option<&'static str>,
+    /// The table and its `#[kysera(version)]` column, incremented on conflict (qualified:
+    /// PostgreSQL would otherwise not know the stored row's from `excluded`'s).
+    pub bump: Option<(&'static str, &'static str)>,
 }
 
 /// The upsert clause of a backend.
@@ -57,10 +60,27 @@ fn walk_on_conflict<DB: Backend>(
         out.push_sql(" = excluded.");
         out.push_identifier(column)?;
     }
+    walk_restore_and_bump(clause, out)
+}
+
+/// `, deleted_at = NULL` and `, version = version + 1`, as the clause asks.
+fn walk_restore_and_bump<DB: Backend>(
+    clause: &ConflictClause,
+    out: &mut AstPass<'_, '_, DB>,
+) -> QueryResult<()> {
     if let Some(column) = clause.restore {
         out.push_sql(", ");
         out.push_identifier(column)?;
         out.push_sql(" = NULL");
+    }
+    if let Some((table, column)) = clause.bump {
+        out.push_sql(", ");
+        out.push_identifier(column)?;
+        out.push_sql(" = ");
+        out.push_identifier(table)?;
+        out.push_sql(".");
+        out.push_identifier(column)?;
+        out.push_sql(" + 1");
     }
     Ok(())
 }
@@ -100,12 +120,7 @@ impl ConflictSyntax for diesel::mysql::Mysql {
             out.push_identifier(column)?;
             out.push_sql(")");
         }
-        if let Some(column) = clause.restore {
-            out.push_sql(", ");
-            out.push_identifier(column)?;
-            out.push_sql(" = NULL");
-        }
-        Ok(())
+        walk_restore_and_bump(clause, out)
     }
 }
 

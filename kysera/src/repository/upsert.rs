@@ -267,6 +267,7 @@ impl<'c, M: Supported> Repo<'c, M> {
             target,
             update,
             restore: M::BEHAVIOURS.soft_delete,
+            bump: M::VERSION.map(|column| (M::TABLE_NAME, column)),
         })
     }
 

@@ -148,13 +148,28 @@ impl<'c, M: Supported> Repo<'c, M> {
     {
         patch.validate()?;
         let scope = self.scope_with(Deleted::Exclude);
+        let guarded;
+        let (filters, expected) = match M::VERSION {
+            None => (filters, None),
+            Some(column) => {
+                let expected = self.expected_version(patch)?;
+                let mut with_version = filters.to_vec();
+                with_version.push(IntoPredicate::<M>::into_predicate(
+                    crate::filter::Filter::eq(column, expected),
+                )?);
+                guarded = with_version;
+                (&guarded[..], Some(expected))
+            }
+        };
         if patch.is_empty() {
             return self.checked_all(self.load_where(Where::new(scope, keys).filtered(filters))?);
         }
         clock::frozen(auto, |_| {
             let changed = self.before_write(Operation::Update, || vec![patch.to_json()])?;
             let statements = 1 + usize::from(self.captures_old_values());
-            self.atomically(self.needs_transaction(statements) || changed.is_some(), || {
+            // A stale row among several rolls back the others.
+            let many = expected.is_some() && matches!(keys, Keys::Many(_));
+            self.atomically(self.needs_transaction(statements) || changed.is_some() || many, || {
                 let predicate = || Where::new(scope.clone(), keys.clone()).filtered(filters);
                 let old = if self.captures_old_values() { self.lock_where(predicate())? } else { Vec::new() };
                 let predicate = predicate();
@@ -166,10 +181,88 @@ impl<'c, M: Supported> Repo<'c, M> {
                         self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::update_owned(c, predicate, owned)))?
                     }
                 };
+                if let Some(expected) = expected {
+                    self.check_stale(&scope, &keys, &new, expected)?;
+                }
                 self.after_write(Operation::Update, &old, &new)?;
                 Ok(new)
             })
         })
+    }
+
+    /// The version a patch of a `#[kysera(version)]` model was made from.
+    fn expected_version(&self, patch: &M::Update) -> Result<i64> {
+        patch.expected_version().ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{} is versioned: set `{}` in the patch to the version the change was made from",
+                M::TABLE_NAME,
+                M::VERSION.unwrap_or("version")
+            ))
+        })
+    }
+
+    /// [`Error::StaleVersion`] when a row the update addressed exists (in scope) but was not
+    /// updated: its version moved on.
+    fn check_stale(
+        &self,
+        scope: &Scope,
+        keys: &Keys<M>,
+        updated: &[M],
+        expected: i64,
+    ) -> Result<()> {
+        let wanted: Vec<M::Id> = match keys {
+            Keys::One(id) => vec![id.clone()],
+            Keys::Many(ids) => ids.clone(),
+            Keys::All | Keys::After(_) => return Ok(()),
+        };
+        let done: std::collections::HashSet<M::Id> = updated.iter().map(Model::id).collect();
+        let missed: Vec<M::Id> = wanted.into_iter().filter(|id| !done.contains(id)).collect();
+        if missed.is_empty() {
+            return Ok(());
+        }
+        match self
+            .load_where(Where::new(scope.clone(), Keys::Many(missed)))?
+            .first()
+        {
+            None => Ok(()),
+            Some(row) => Err(Error::StaleVersion {
+                table: M::TABLE_NAME.to_string(),
+                key: M::key_text(&row.id()),
+                expected,
+            }),
+        }
+    }
+
+    /// Before a bulk update of a versioned model: every row still at the version its patch
+    /// names (`old` holds the rows, locked).
+    fn check_bulk_versions(&self, rows: &[(M::Id, M::Update)], old: &[M]) -> Result<()> {
+        let Some(column) = M::VERSION else {
+            return Ok(());
+        };
+        let current: std::collections::HashMap<M::Id, Option<i64>> = old
+            .iter()
+            .map(|row| {
+                (
+                    row.id(),
+                    row.to_json()
+                        .get(column)
+                        .and_then(serde_json::Value::as_i64),
+                )
+            })
+            .collect();
+        for (id, patch) in rows {
+            let expected = self.expected_version(patch)?;
+            if let Some(at) = current.get(id) {
+                if *at != Some(expected) {
+                    return Err(Error::StaleVersion {
+                        table: M::TABLE_NAME.to_string(),
+                        key: M::key_text(id),
+                        expected,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Applies a different patch to each row: one `UPDATE ... CASE` statement per chunk (plus
@@ -206,17 +299,20 @@ impl<'c, M: Supported> Repo<'c, M> {
             .chunk_rows(binds_per_row, scope.bind_count() + 1)
             .min(IDS_PER_STATEMENT);
         let captured = self.captures_old_values();
-        let statements = rows.len().div_ceil(chunk) * (1 + usize::from(captured));
+        let versioned = M::VERSION.is_some();
+        let statements =
+            rows.len().div_ceil(chunk) * (1 + usize::from(captured)) + usize::from(versioned);
         clock::frozen(true, |at| {
             let at = self.timestamps_column().map(|_| at);
             self.atomically(self.needs_transaction(statements), || {
-                let old = if captured {
+                let old = if captured || versioned {
                     concat_chunks(ids.chunks(IDS_PER_STATEMENT), |part| {
                         self.lock_keys(scope.clone(), Keys::Many(part.to_vec()))
                     })?
                 } else {
                     Vec::new()
                 };
+                self.check_bulk_versions(rows, &old)?;
                 let parts = rows.chunks(chunk).filter(|part| !part.iter().all(|(_, patch)| patch.is_empty()));
                 let updated = concat_chunks(parts, |part| {
                     let scope = &scope;
