@@ -81,7 +81,7 @@ pub use instrument::{QueryMonitor, QueryRecord};
 pub use model::{ColumnInfo, Model, NewRow, Patch};
 pub use pagination::{CursorPage, CursorRequest, Keyset, Page, PageRequest};
 pub use plugin::Plugin;
-pub use relation::BelongsTo;
+pub use relation::{BelongsTo, RelatedFilter};
 pub use repository::{
     ChunkStream, Find, Repo, RepoSet, Restored, RowStream, Upsert, Upserted, STREAM_CHUNK,
 };

@@ -22,8 +22,14 @@
 //! [`Repo::child_of`]: crate::Repo::child_of
 //! [`Repo::through`]: crate::Repo::through
 
+use std::marker::PhantomData;
+
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::QueryResult;
+
 use crate::error::Result;
-use crate::filter::Predicate;
+use crate::filter::{ErasedBackend, IntoPredicate, Predicate};
 use crate::model::Model;
 
 /// `Self` refers to one `P` through a foreign-key column holding `P`'s primary key.
@@ -42,4 +48,68 @@ pub trait BelongsTo<P: Model>: Model {
 
     /// `foreign_key IN (ids)`, typed with the column's SQL type.
     fn referencing(ids: Vec<P::Id>) -> Result<Predicate>;
+}
+
+/// A filter on `M` through a relation, built by [`Repo::where_parent`] or
+/// [`Repo::where_children`]: `M`'s rows whose related rows match a filter, within the related
+/// model's own scope (a soft-deleted parent or child never makes a row match).
+///
+/// [`Repo::where_parent`]: crate::Repo::where_parent
+/// [`Repo::where_children`]: crate::Repo::where_children
+#[derive(Debug, Clone)]
+pub struct RelatedFilter<M> {
+    predicate: Predicate,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> IntoPredicate<M> for RelatedFilter<M> {
+    fn into_predicate(self) -> Result<Predicate> {
+        Ok(self.predicate)
+    }
+}
+
+impl<M> RelatedFilter<M> {
+    /// `outer_table.outer_column IN (SELECT table.column FROM table WHERE <inner>)`.
+    pub(crate) fn in_subquery(
+        outer: (&'static str, &'static str),
+        inner: (&'static str, &'static str),
+        condition: Predicate,
+    ) -> Self {
+        let fragment = InSubquery {
+            outer,
+            inner,
+            condition,
+        };
+        RelatedFilter {
+            predicate: Predicate(std::sync::Arc::new(fragment)),
+            model: PhantomData,
+        }
+    }
+}
+
+/// The SQL of a [`RelatedFilter`]. Identifiers are the models' own (derive-checked) names,
+/// quoted by the backend; the inner condition is the related repository's `WHERE`, whose scope
+/// columns, unqualified, resolve to the subquery's table.
+struct InSubquery {
+    outer: (&'static str, &'static str),
+    inner: (&'static str, &'static str),
+    condition: Predicate,
+}
+
+impl<DB: Backend + ErasedBackend> QueryFragment<DB> for InSubquery {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_identifier(self.outer.0)?;
+        out.push_sql(".");
+        out.push_identifier(self.outer.1)?;
+        out.push_sql(" IN (SELECT ");
+        out.push_identifier(self.inner.0)?;
+        out.push_sql(".");
+        out.push_identifier(self.inner.1)?;
+        out.push_sql(" FROM ");
+        out.push_identifier(self.inner.0)?;
+        out.push_sql(" WHERE ");
+        DB::walk_erased(&*self.condition.0, out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
 }

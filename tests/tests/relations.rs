@@ -257,6 +257,42 @@ all_backends! {
         assert!(commenters.iter().zip(&flat_comments).all(|(u, c)| u.as_ref().map(|u| u.id) == c.commenter_id));
     }
 
+    fn filters_through_a_relation_keep_the_related_scope(db: &TestDb) {
+        let conn = db.conn();
+        let (ada, bo, cy) = (user(&conn, "Ada"), user(&conn, "Bo"), user(&conn, "Cy"));
+        post(&conn, &ada, "a-draft", false);
+        let gone = post(&conn, &bo, "b-published-then-deleted", true);
+        post(&conn, &bo, "b-draft", false);
+        post(&conn, &cy, "c-published", true);
+        conn.repo::<Post>().delete(gone.id).unwrap();
+
+        // Users with a published post: Bo's only one is soft-deleted, so only Cy.
+        let users = conn.repo::<User>();
+        let publishing = users.where_children::<Post>(posts::published.eq(true)).unwrap();
+        let found = users.find(Find::new().filter(publishing)).unwrap();
+        assert_eq!(found, [cy]);
+
+        // Posts whose author matches, combined with the post's own filters and scope.
+        let posts = conn.repo::<Post>();
+        let by = posts.where_parent::<User>(users::name.eq_any(["Bo", "Cy"])).unwrap();
+        let found = posts.find(Find::new().filter(by).order_by(posts::title.asc())).unwrap();
+        assert_eq!(found.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), ["b-draft", "c-published"]);
+
+        // A soft-deleted parent never makes a child match: tags through post_tags.
+        let p = post(&conn, &ada, "tagged", true);
+        let tags = conn.repo::<Tag>();
+        let old = tags.create(&NewTag { name: "old".into() }).unwrap();
+        conn.repo::<PostTag>().create(&NewPostTag { post_id: p.id, tag_id: old.id }).unwrap();
+        let links = conn.repo::<PostTag>();
+        let tagged_old = || links.where_parent::<Tag>(tags::name.eq("old")).unwrap();
+        assert_eq!(links.count_where(tagged_old()).unwrap(), 1);
+        tags.delete(old.id).unwrap();
+        assert_eq!(links.count_where(tagged_old()).unwrap(), 0);
+        // Run-time filters work through relations too, checked against the related model.
+        let unknown = posts.where_parent::<User>(kysera::Filter::eq("colour", "red"));
+        assert!(matches!(unknown, Err(Error::UnknownColumn { .. })), "{unknown:?}");
+    }
+
     fn generated_join_glue_lets_diesel_join_both_ways(db: &TestDb) {
         let conn = db.conn();
         let (ada, bo) = (user(&conn, "Ada"), user(&conn, "Bo"));

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 #[allow(unused_imports)]
 use super::*;
-use crate::relation::BelongsTo;
+use crate::filter::AnyFragment;
+use crate::relation::{BelongsTo, RelatedFilter};
 
 impl<'c, M: Supported> Repo<'c, M> {
     /// The children of each parent (has many): `result[i]` holds the rows of `M` whose foreign
@@ -196,6 +197,70 @@ impl<'c, M: Supported> Repo<'c, M> {
                 ranks.into_iter().map(|i| rows[i].clone()).collect()
             })
             .collect())
+    }
+
+    /// A filter on this model's rows whose parent (through `M: BelongsTo<P>`) matches
+    /// `filter` within the parent repository's scope, for [`Find::filter`]: posts whose author
+    /// is named Ada, and never those of a soft-deleted author. One statement with a subquery
+    /// (`author_id IN (SELECT id FROM users WHERE <scope> AND <filter>)`).
+    ///
+    /// ```
+    /// # use kysera::prelude::*;
+    /// # #[derive(Repository, Debug, Clone, PartialEq)]
+    /// # #[kysera(table = "users")]
+    /// # #[soft_delete]
+    /// # pub struct User { #[kysera(primary_key, generated)] pub id: i64, pub name: String, pub deleted_at: Option<chrono::NaiveDateTime> }
+    /// # #[derive(Repository, Debug, Clone, PartialEq)]
+    /// # #[kysera(table = "posts", belongs_to(User, foreign_key = "author_id"))]
+    /// # pub struct Post { #[kysera(primary_key, generated)] pub id: i64, pub author_id: i64, pub title: String }
+    /// use diesel::prelude::*;
+    /// use kysera::Find;
+    /// # fn main() -> kysera::Result<()> {
+    /// # let conn = kysera::Conn::establish("sqlite::memory:")?;
+    /// # conn.batch_execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, deleted_at TIMESTAMP);
+    /// #   CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id BIGINT NOT NULL, title TEXT NOT NULL);
+    /// #   INSERT INTO users (id, name) VALUES (1, 'Ada'), (2, 'Ada');
+    /// #   INSERT INTO posts (author_id, title) VALUES (1, 'kept'), (2, 'by a deleted Ada')")?;
+    /// # conn.repo::<User>().delete(2)?;
+    /// let posts = conn.repo::<Post>();
+    /// let by_ada = posts.where_parent::<User>(users::name.eq("Ada"))?;
+    /// let found = posts.find(Find::new().filter(by_ada))?;
+    /// assert_eq!(found.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), ["kept"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn where_parent<P>(&self, filter: impl IntoPredicate<P>) -> Result<RelatedFilter<M>>
+    where
+        P: Supported,
+        M: BelongsTo<P>,
+        Where<P>: AnyFragment + 'static,
+    {
+        let parents = self.related::<P>();
+        let condition =
+            Where::new(parents.scope(), Keys::All).filtered(&[filter.into_predicate()?]);
+        Ok(RelatedFilter::in_subquery(
+            (M::TABLE_NAME, <M as BelongsTo<P>>::FOREIGN_KEY),
+            (P::TABLE_NAME, P::PRIMARY_KEY),
+            Predicate(Arc::new(condition)),
+        ))
+    }
+
+    /// A filter on this model's rows that have at least one child (through `C:
+    /// BelongsTo<M>`) matching `filter` within the child repository's scope: users with a
+    /// published post, never counting soft-deleted posts (`id IN (SELECT author_id FROM posts
+    /// WHERE <scope> AND <filter>)`).
+    pub fn where_children<C>(&self, filter: impl IntoPredicate<C>) -> Result<RelatedFilter<M>>
+    where
+        C: BelongsTo<M> + Supported,
+        Where<C>: AnyFragment + 'static,
+    {
+        let children = self.related::<C>();
+        let condition =
+            Where::new(children.scope(), Keys::All).filtered(&[filter.into_predicate()?]);
+        Ok(RelatedFilter::in_subquery(
+            (M::TABLE_NAME, M::PRIMARY_KEY),
+            (C::TABLE_NAME, <C as BelongsTo<M>>::FOREIGN_KEY),
+            Predicate(Arc::new(condition)),
+        ))
     }
 
     /// The repository of another model on the same connection, with this one's validation
