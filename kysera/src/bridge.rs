@@ -87,7 +87,7 @@
 use std::any::Any;
 use std::time::Duration;
 
-use crate::connection::{Database, PoolConfig};
+use crate::database::{Database, PoolConfig};
 use crate::error::{Error, Result};
 use crate::executor::Conn;
 use crate::transaction::{TransactionError, TransactionOptions};

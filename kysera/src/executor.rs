@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
-use crate::audit::NewAuditEntry;
 use crate::connection::key_columns::KeyColumns;
 use crate::connection::{dispatch, pool::ConnectionManager, AnyConnection};
 use crate::context::Context;
@@ -17,10 +16,8 @@ use crate::error::{BackendKind, Error, ErrorContext, Result};
 use crate::instrument::observer;
 use crate::instrument::rows::ResultRows;
 use crate::instrument::QueryMonitor;
-use crate::model::Model;
-use crate::plugin::Plugin;
+use crate::plugin::{Plugin, Plugins};
 use crate::query::{Executable, Loadable};
-use crate::repository::{Repo, RepoSet};
 
 enum Holder {
     Pooled(r2d2::PooledConnection<ConnectionManager>),
@@ -38,9 +35,6 @@ pub struct Conn {
     /// Unique keys' columns read from the catalog, shared by the pool (MySQL).
     key_columns: Arc<KeyColumns>,
 }
-
-/// The plugins of a database or connection, in registration order.
-pub(crate) type Plugins = Arc<[Arc<dyn Plugin>]>;
 
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -155,21 +149,6 @@ impl Conn {
         self.context.borrow().clone()
     }
 
-    /// Adds rows to `audit_logs`: one multi-row INSERT per chunk under the backend's bind
-    /// limit (the caller holds the transaction).
-    pub(crate) fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
-        use diesel::RunQueryDsl;
-        let table = crate::audit::audit_logs::table;
-        let per_statement = self.backend.max_bind_params() / crate::audit::BINDS_PER_ROW;
-        for chunk in entries.chunks(per_statement) {
-            self.with_connection(
-                |c| dispatch!(c, c => diesel::insert_into(table).values(chunk).execute(c)),
-            )?
-            .map_err(|e| self.error(e))?;
-        }
-        Ok(())
-    }
-
     /// Opens a single connection without a pool (scripts, tests, tools).
     pub fn establish(url: &str) -> Result<Self> {
         Ok(Self::from_connection(AnyConnection::establish(url)?))
@@ -190,16 +169,6 @@ impl Conn {
     /// The backend this connection talks to.
     pub fn backend(&self) -> BackendKind {
         self.backend
-    }
-
-    /// The repository of model `M` on this connection.
-    pub fn repo<M: Model>(&self) -> M::Repository<'_> {
-        Repo::new(self).into()
-    }
-
-    /// Several repositories at once, as a tuple: `let (users, posts) = tx.repos::<(User, Post)>();`
-    pub fn repos<'c, S: RepoSet<'c>>(&'c self) -> S::Repos {
-        S::repos(self)
     }
 
     /// Runs `f` in a transaction: committed when `f` returns `Ok`, rolled back on `Err`.

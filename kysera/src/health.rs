@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use diesel::sql_types::Text;
 use serde::Serialize;
 
-use crate::connection::{Database, PoolState};
+use crate::database::{Database, PoolState};
 use crate::error::BackendKind;
 
 /// How healthy a database is.

@@ -39,8 +39,10 @@ pub mod behaviours;
 #[cfg(feature = "tokio")]
 pub mod bridge;
 pub mod clock;
+pub mod column;
 pub mod connection;
 pub mod context;
+pub mod database;
 #[cfg_attr(not(feature = "testing"), allow(dead_code))]
 mod datetime;
 pub mod error;
@@ -51,6 +53,7 @@ pub mod instrument;
 pub mod json;
 pub mod key;
 pub mod manager;
+pub mod mask;
 pub mod migrate;
 pub mod model;
 pub mod ops;
@@ -72,8 +75,9 @@ pub mod __private;
 pub use audit::{AuditEntry, Operation};
 #[cfg(feature = "tokio")]
 pub use bridge::AsyncDatabase;
-pub use connection::{mask_password, AnyConnection, Database, DatabaseUrl, PoolConfig, PoolState};
+pub use connection::{mask_password, AnyConnection, DatabaseUrl};
 pub use context::Context;
+pub use database::{Database, PoolConfig, PoolState};
 pub use error::{BackendKind, Error, Result};
 pub use executor::Conn;
 pub use filter::{Filter, IntoOrder, IntoPredicate, OrderTerm};
@@ -83,7 +87,8 @@ pub use pagination::{CursorPage, CursorRequest, Keyset, Page, PageRequest};
 pub use plugin::Plugin;
 pub use relation::{BelongsTo, RelatedFilter};
 pub use repository::{
-    ChunkStream, Find, Repo, RepoSet, Restored, RowStream, Upsert, Upserted, STREAM_CHUNK,
+    ChunkStream, Find, HasRepository, Repo, RepoSet, Restored, RowStream, Upsert, Upserted,
+    STREAM_CHUNK,
 };
 pub use scope::{Condition, Scope, ScopeValue};
 pub use transaction::{Isolation, TransactionOptions};

@@ -8,6 +8,9 @@
 use std::time::Duration;
 
 use crate::audit::Operation;
+
+/// The plugins of a database or connection, in registration order.
+pub(crate) type Plugins = std::sync::Arc<[std::sync::Arc<dyn Plugin>]>;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::json::JsonMap;

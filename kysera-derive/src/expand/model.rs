@@ -84,6 +84,11 @@ pub fn expand(input: &Input) -> TokenStream {
         #regexes
 
         #[automatically_derived]
+        impl ::kysera::HasRepository for #model {
+            type Repository<'__c> = #repository<'__c>;
+        }
+
+        #[automatically_derived]
         impl ::kysera::__private::Model for #model {
             type Table = #table::table;
             type PrimaryKey = #table::#key_column;
@@ -91,7 +96,6 @@ pub fn expand(input: &Input) -> TokenStream {
             type Id = #key_ty;
             type New = #create;
             type Update = #update;
-            type Repository<'__c> = #repository<'__c>;
             const TABLE_NAME: &'static str = #table_name;
             const PRIMARY_KEY: &'static str = <#table::#key_column as #d::Column>::NAME;
             const PRIMARY_KEY_GENERATED: bool = #key_generated;

@@ -156,7 +156,10 @@ pub(crate) fn unique_key_columns(
     table: &str,
     name: &str,
 ) -> diesel::QueryResult<Option<Vec<String>>> {
+    // Not every build has every arm that uses these.
+    #[allow(unused_imports)]
     use diesel::sql_types::Text as SqlText;
+    #[allow(unused_imports)]
     use diesel::RunQueryDsl as _;
     match conn {
         #[cfg(feature = "sqlite")]

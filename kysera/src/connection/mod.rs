@@ -10,7 +10,6 @@ pub(crate) mod url;
 
 pub use any::AnyConnection;
 pub(crate) use key_columns::unique_key_columns;
-pub use pool::{Database, PoolConfig, PoolState};
 pub use url::{mask_password, DatabaseUrl};
 
 /// Runs `$body` with `$c` bound to the concrete Diesel connection inside an [`AnyConnection`].

@@ -22,8 +22,8 @@
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
 
 use super::{BackendKind, Error, ForeignKeyViolation, UniqueViolation};
-use crate::connection::url::mask_password;
-use crate::model::ColumnInfo;
+use crate::column::ColumnInfo;
+use crate::mask::mask_password;
 
 /// What the caller knows when an error happens: the backend and, inside a repository, the
 /// table and its column-to-field mapping (used to name the field of a unique violation).
@@ -642,7 +642,7 @@ mod tests {
             generated: false,
             insertable: true,
             updatable: !primary_key,
-            kind: crate::model::SqlKind::Text,
+            kind: crate::column::SqlKind::Text,
         }
     }
 

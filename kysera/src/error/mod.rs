@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::validate::ValidationErrors;
 
+pub(crate) mod cursor;
+pub use cursor::CursorError;
+
 #[cfg(feature = "mysql")]
 pub(crate) use classify::field_of;
 pub use classify::{from_diesel, ErrorContext};
@@ -238,7 +241,7 @@ pub enum Error {
     #[error("invalid cursor: {reason}")]
     InvalidCursor {
         /// Why it was refused.
-        reason: crate::pagination::CursorError,
+        reason: CursorError,
     },
     /// A filter or ordering named a column the model does not have.
     #[error("`{table}` has no column `{column}` (columns: {})", valid.join(", "))]

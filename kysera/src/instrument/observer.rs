@@ -19,7 +19,7 @@ use super::rows::ResultRows;
 use super::QueryMonitor;
 use crate::connection::{dispatch, AnyConnection};
 use crate::error::BackendKind;
-use crate::executor::Plugins;
+use crate::plugin::Plugins;
 
 /// Records held back while a call runs, at most: a call that runs more statements than this
 /// (or that panicked and never released them) publishes the rest at once.

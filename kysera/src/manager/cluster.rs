@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::connection::Database;
+use crate::database::Database;
 use crate::error::Result;
 use crate::executor::Conn;
 use crate::resilience::CircuitBreaker;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::PoolConfig;
+use crate::database::PoolConfig;
 use crate::error::{Error, Result};
 
 /// Every named database of an application.

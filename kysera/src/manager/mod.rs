@@ -37,7 +37,7 @@ pub use config::{ManagerConfig, NamedDatabaseConfig, PoolSettings};
 
 use cluster::Cluster;
 
-use crate::connection::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::executor::Conn;
 use crate::health::{HealthReport, Thresholds};

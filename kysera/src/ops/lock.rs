@@ -95,6 +95,7 @@ pub trait LockClause: Backend {
     fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>);
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn walk_wait<DB: Backend>(wait: LockWait, out: &mut AstPass<'_, '_, DB>) {
     match wait {
         LockWait::Wait => {}

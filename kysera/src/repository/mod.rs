@@ -44,6 +44,27 @@ use crate::query::Loadable;
 use crate::scope::{Condition, Keys, Scope, Where};
 use crate::validate::{Validate, ValidationMode};
 
+/// A model's generated repository type (`UserRepository<'c>`, a thin wrapper over [`Repo`]
+/// where its own finders live): what [`Conn::repo`] returns. Implemented by
+/// `#[derive(Repository)]`; kept apart from [`Model`] so that the model layer does not depend
+/// on the repository built on it.
+pub trait HasRepository: Model {
+    /// The repository type.
+    type Repository<'c>: From<Repo<'c, Self>>;
+}
+
+impl Conn {
+    /// The repository of model `M` on this connection.
+    pub fn repo<M: HasRepository>(&self) -> M::Repository<'_> {
+        Repo::new(self).into()
+    }
+
+    /// Several repositories at once, as a tuple: `let (users, posts) = tx.repos::<(User, Post)>();`
+    pub fn repos<'c, S: RepoSet<'c>>(&'c self) -> S::Repos {
+        S::repos(self)
+    }
+}
+
 /// Ids per statement for `IN (...)` lists.
 const IDS_PER_STATEMENT: usize = crate::ops::KEYS_PER_STATEMENT;
 
@@ -300,6 +321,22 @@ impl<'c, M: Model> Repo<'c, M> {
         Ok((changed != original).then_some(changed))
     }
 
+    /// Adds rows to `audit_logs`: one multi-row INSERT per chunk under the backend's bind
+    /// limit (the caller holds the transaction).
+    fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
+        use diesel::RunQueryDsl;
+        let table = crate::audit::audit_logs::table;
+        let per_statement = self.conn.backend().max_bind_params() / crate::audit::BINDS_PER_ROW;
+        for chunk in entries.chunks(per_statement) {
+            self.conn
+                .with_connection(
+                    |c| dispatch!(c, c => diesel::insert_into(table).values(chunk).execute(c)),
+                )?
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
     /// Audit rows and plugin `after_write` hooks for a write that changed `new` (and, where
     /// captured, was `old` before).
     fn after_write(&self, operation: Operation, old: &[M], new: &[M]) -> Result<()> {
@@ -334,7 +371,7 @@ impl<'c, M: Model> Repo<'c, M> {
                     metadata: context.metadata_value().map(|m| m.to_string()),
                 })
                 .collect();
-            self.conn.record_audit(&entries)?;
+            self.record_audit(&entries)?;
         }
         if self.has_plugins() {
             let rows: Vec<JsonMap> = if operation == Operation::Delete {
@@ -402,7 +439,7 @@ pub trait RepoSet<'c> {
 
 macro_rules! repo_set {
     ($($m:ident),+) => {
-        impl<'c, $($m: Model),+> RepoSet<'c> for ($($m,)+) {
+        impl<'c, $($m: HasRepository),+> RepoSet<'c> for ($($m,)+) {
             type Repos = ($($m::Repository<'c>,)+);
             fn repos(conn: &'c Conn) -> Self::Repos {
                 ($(conn.repo::<$m>(),)+)

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::source::{ConnRef, ConnectionSource};
 use super::sql::Statement;
-use crate::connection::{mask_password, Database, DatabaseUrl, PoolConfig};
+use crate::connection::{mask_password, DatabaseUrl};
+use crate::database::{Database, PoolConfig};
 use crate::error::{BackendKind, Error, Result};
 use crate::executor::Conn;
 use crate::migrate::{Migrations, Migrator, Target};

@@ -1,7 +1,7 @@
 //! [`ConnectionSource`]: what the helpers accept where they need a connection — a [`Conn`], a
 //! [`Database`] pool or a [`TestDatabase`](super::TestDatabase).
 
-use crate::connection::Database;
+use crate::database::Database;
 use crate::error::Result;
 use crate::executor::Conn;
 
