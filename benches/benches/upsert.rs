@@ -7,8 +7,15 @@
 //! * `kysera`: `upsert_many` with `Upsert::on(["email"])`, which also reads the conflicting
 //!   rows first (for the inserted/updated flags).
 //!
+//! With the `postgres` feature, the same on PostgreSQL (`KYSERA_BENCH_POSTGRES_URL`, by
+//! default `postgres://postgres@127.0.0.1:5432/test`; the table is dropped and created at
+//! start and dropped at the end): Diesel's one multi-row `INSERT ... ON CONFLICT ... DO
+//! UPDATE ... RETURNING` against `upsert_many`, which also locks and reads the conflicting
+//! rows first and checks the rows it takes as inserted (two more statements).
+//!
 //! ```text
 //! cargo bench -p kysera-benches --bench upsert
+//! cargo bench -p kysera-benches --bench upsert --features postgres
 //! ```
 
 use std::hint::black_box;
@@ -123,5 +130,62 @@ fn main() {
         b.iter(|| black_box(repo.upsert_many(&rows, &on_email).unwrap()))
     });
     group.finish();
+    #[cfg(feature = "postgres")]
+    postgres(&mut c, &rows);
     c.final_summary();
+}
+
+#[cfg(feature = "postgres")]
+fn postgres(c: &mut Criterion, rows: &[NewMember]) {
+    let url = std::env::var("KYSERA_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let conn = Conn::establish(&url).unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    conn.batch_execute(
+        "DROP TABLE IF EXISTS kysera_bench_members;
+         CREATE TABLE kysera_bench_members (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE,
+             name TEXT NOT NULL, visits BIGINT NOT NULL)",
+    )
+    .expect("schema");
+    let repo = conn.repo::<Member>().with_validation(ValidationMode::Never);
+    let on_email = Upsert::on(["email"]);
+    let mut group = c.benchmark_group("upsert_many_1000");
+    group.sample_size(20);
+    group.bench_function("diesel/postgres", |b| {
+        b.iter(|| {
+            conn.with_connection(|c: &mut AnyConnection| {
+                let AnyConnection::Postgres(c) = c else {
+                    unreachable!()
+                };
+                let new: Vec<DieselNew> = rows
+                    .iter()
+                    .map(|row| DieselNew {
+                        email: &row.email,
+                        name: &row.name,
+                        visits: row.visits,
+                    })
+                    .collect();
+                c.transaction::<_, diesel::result::Error, _>(|c| {
+                    let stored: Vec<DieselMember> = diesel::insert_into(members::table)
+                        .values(&new)
+                        .on_conflict(members::email)
+                        .do_update()
+                        .set((
+                            members::name.eq(excluded(members::name)),
+                            members::visits.eq(excluded(members::visits)),
+                        ))
+                        .returning(members::all_columns)
+                        .get_results(c)?;
+                    Ok(black_box(stored))
+                })
+                .unwrap()
+            })
+            .unwrap()
+        })
+    });
+    group.bench_function("kysera/postgres", |b| {
+        b.iter(|| black_box(repo.upsert_many(rows, &on_email).unwrap()))
+    });
+    group.finish();
+    conn.batch_execute("DROP TABLE kysera_bench_members")
+        .expect("drop");
 }
