@@ -163,7 +163,8 @@ where
     M::Selection: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.unsafe_to_cache_prepared();
+        // Cached by its SQL text: a call site's clause does not vary, so a one-row upsert
+        // (SQLite's, row by row) is prepared once. A multi-row insert marks itself uncacheable.
         self.insert.walk_ast(out.reborrow())?;
         DB::walk_conflict(&self.clause, &mut out)?;
         if let Some(selection) = &self.returning {
