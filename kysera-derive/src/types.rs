@@ -88,6 +88,8 @@ pub fn portable_sql_type(ty: &Type) -> Option<TokenStream> {
         "NaiveDate" => quote!(Date),
         "NaiveTime" => quote!(Time),
         "Value" => quote!(Json),
+        // `kysera::Uuid` (feature `uuid`): native on PostgreSQL, text elsewhere.
+        "Uuid" => quote!(::kysera::sql_types::Uuid),
         _ => return None,
     };
     Some(sql)
@@ -100,7 +102,8 @@ pub fn sql_kind(inner_ty: &Type, sql_type: Option<&Type>) -> &'static str {
     let Some(portable) = portable_sql_type(inner_ty) else {
         return "Other";
     };
-    let of_rust_type = kind_of_sql_type(&portable.to_string());
+    let portable = portable.to_string();
+    let of_rust_type = kind_of_sql_type(portable.rsplit("::").next().unwrap_or("").trim());
     match sql_type.and_then(last_ident) {
         None => of_rust_type,
         Some(name) if kind_of_sql_type(&name) == of_rust_type => of_rust_type,
@@ -123,6 +126,7 @@ fn kind_of_sql_type(name: &str) -> &'static str {
         "Time" => "Time",
         "Binary" | "Blob" | "Bytea" => "Binary",
         "Json" | "Jsonb" => "Json",
+        "Uuid" => "Uuid",
         _ => "Other",
     }
 }
@@ -184,6 +188,6 @@ mod tests {
         // An override naming another kind of value cannot be bound by kind.
         let tz = ty("diesel::sql_types::Timestamptz");
         assert_eq!(sql_kind(&ty("NaiveDateTime"), Some(&tz)), "Other");
-        assert_eq!(sql_kind(&ty("uuid::Uuid"), None), "Other");
+        assert_eq!(sql_kind(&ty("kysera::Uuid"), None), "Uuid");
     }
 }

@@ -53,6 +53,8 @@ pub enum SqlKind {
     Time,
     /// Binary data (`Vec<u8>`).
     Binary,
+    /// A UUID (`uuid::Uuid`, feature `uuid`; see [`crate::sql_types::Uuid`]).
+    Uuid,
     /// JSON (`serde_json::Value`).
     Json,
     /// A type the derive does not map itself (a `sql_type = ...` it does not know, or a

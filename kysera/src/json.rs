@@ -103,6 +103,24 @@ impl FromJson for Value {
     }
 }
 
+/// Hyphenated text, as SQLite and MySQL store it.
+#[cfg(feature = "uuid")]
+impl ToJson for crate::sql_types::UuidValue {
+    fn to_json(&self) -> Value {
+        Value::String(self.to_string())
+    }
+}
+#[cfg(feature = "uuid")]
+impl FromJson for crate::sql_types::UuidValue {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let text = value
+            .as_str()
+            .ok_or_else(|| format!("expected a UUID string, got {value}"))?;
+        text.parse()
+            .map_err(|e| format!("expected a UUID, got {text:?}: {e}"))
+    }
+}
+
 impl ToJson for Vec<u8> {
     fn to_json(&self) -> Value {
         Value::Array(

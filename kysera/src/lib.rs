@@ -64,6 +64,7 @@ pub mod relation;
 mod repository;
 pub mod resilience;
 pub mod scope;
+pub mod sql_types;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transaction;
@@ -91,6 +92,8 @@ pub use repository::{
     STREAM_CHUNK,
 };
 pub use scope::{Condition, Scope, ScopeValue};
+#[cfg(feature = "uuid")]
+pub use sql_types::UuidValue as Uuid;
 pub use transaction::{Isolation, TransactionOptions};
 pub use validate::{Validate, ValidationErrors, ValidationMode};
 

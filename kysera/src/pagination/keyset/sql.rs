@@ -69,6 +69,9 @@ macro_rules! keyset_backend {
                     KeyValue::Date(v) => out.push_bind_param::<st::Date, chrono::NaiveDate>(v),
                     KeyValue::Time(v) => out.push_bind_param::<st::Time, chrono::NaiveTime>(v),
                     KeyValue::Binary(v) => out.push_bind_param::<st::Binary, Vec<u8>>(v),
+                    #[cfg(feature = "uuid")]
+                    KeyValue::Uuid(v) => out
+                        .push_bind_param::<crate::sql_types::Uuid, crate::sql_types::UuidValue>(v),
                 }
             }
         }

@@ -37,6 +37,9 @@ pub enum KeyValue {
     Time(NaiveTime),
     /// Bytes.
     Binary(Vec<u8>),
+    /// A UUID.
+    #[cfg(feature = "uuid")]
+    Uuid(crate::sql_types::UuidValue),
 }
 
 /// The tag a value of `kind` carries in a cursor; `None` for kinds that cannot order a
@@ -54,6 +57,10 @@ pub(crate) fn tag(kind: SqlKind) -> Option<&'static str> {
         SqlKind::Date => "d",
         SqlKind::Time => "tm",
         SqlKind::Binary => "by",
+        #[cfg(feature = "uuid")]
+        SqlKind::Uuid => "u",
+        #[cfg(not(feature = "uuid"))]
+        SqlKind::Uuid => return None,
         SqlKind::Json | SqlKind::Other => return None,
     })
 }
@@ -83,6 +90,10 @@ impl KeyValue {
             SqlKind::Date => KeyValue::Date(NaiveDate::from_json(value)?),
             SqlKind::Time => KeyValue::Time(NaiveTime::from_json(value)?),
             SqlKind::Binary => KeyValue::Binary(Vec::<u8>::from_json(value)?),
+            #[cfg(feature = "uuid")]
+            SqlKind::Uuid => KeyValue::Uuid(crate::sql_types::UuidValue::from_json(value)?),
+            #[cfg(not(feature = "uuid"))]
+            SqlKind::Uuid => return Err("UUID columns need kysera's `uuid` feature".into()),
             SqlKind::Json | SqlKind::Other => {
                 return Err(format!("a {kind:?} column cannot order a keyset"))
             }
@@ -105,6 +116,8 @@ impl KeyValue {
             KeyValue::Date(v) => ("d", v.to_json()),
             KeyValue::Time(v) => ("tm", v.to_json()),
             KeyValue::Binary(v) => ("by", Value::from(URL_SAFE_NO_PAD.encode(v))),
+            #[cfg(feature = "uuid")]
+            KeyValue::Uuid(v) => ("u", v.to_json()),
         };
         Value::Array(vec![Value::from(tag), value])
     }
