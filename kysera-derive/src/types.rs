@@ -76,6 +76,11 @@ pub fn portable_sql_type(ty: &Type) -> Option<TokenStream> {
     if is_vec_u8(ty) {
         return Some(quote!(Binary));
     }
+    // `uuid::Uuid` itself cannot bind (Diesel's traits are not implementable for it outside
+    // Diesel); `kysera::Uuid` (or `Uuid` imported from kysera) can.
+    if matches!(ty, Type::Path(p) if p.path.segments.first().is_some_and(|s| s.ident == "uuid")) {
+        return None;
+    }
     let sql = match last_ident(ty)?.as_str() {
         "i16" => quote!(SmallInt),
         "i32" => quote!(Integer),

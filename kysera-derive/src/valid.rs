@@ -228,6 +228,23 @@ fn check_relations(cx: &Ctxt, input: &Input) {
                 }
             }
         }
+        let target = relation.target.segments.last().map(|s| s.ident.to_string());
+        let repeated_parent = relation.kind == Kind::BelongsTo
+            && relations[..i].iter().any(|r| {
+                r.kind == Kind::BelongsTo
+                    && r.target.segments.last().map(|s| s.ident.to_string()) == target
+            });
+        if repeated_parent {
+            cx.syn_error(syn::Error::new(
+                relation.span,
+                format!(
+                    "a second `belongs_to({})`: a model belongs to a parent model once\nhelp: keep one; filter on `{}` for the other relation",
+                    target.unwrap_or_default(),
+                    relation.foreign_key_column()
+                ),
+            ));
+            continue;
+        }
         let name = relation.loader_name();
         if relations[..i].iter().any(|r| r.loader_name() == name) {
             cx.syn_error(syn::Error::new(

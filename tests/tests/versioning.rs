@@ -72,6 +72,14 @@ all_backends! {
         assert!(matches!(&unversioned, Err(Error::InvalidArgument(m)) if m.contains("version")), "{unversioned:?}");
         assert!(matches!(docs.update(9_999, &edit("x", 1)), Err(Error::NotFound { .. })));
 
+        // A guard that fails is None, not a stale version; a stale version under a holding
+        // guard is StaleVersion.
+        use diesel::ExpressionMethods;
+        let guarded = docs.update_if(doc.id, documents::body.eq("not the body"), &edit("x", 2)).unwrap();
+        assert_eq!(guarded, None);
+        let stale_guarded = docs.update_if(doc.id, documents::body.eq("second"), &edit("x", 1));
+        assert!(is_stale(&stale_guarded, &doc.id.to_string(), 1), "{stale_guarded:?}");
+
         // Only the update that happened is audited.
         assert_eq!(docs.audit_history(doc.id).unwrap().len(), 2);
 

@@ -45,7 +45,12 @@ pub fn expand(input: &Input) -> TokenStream {
             }
         }
     });
-    let insert_binds = input.fields.iter().filter(|f| f.in_create()).count();
+    // The Create struct's fields, plus the version the insert binds as 1.
+    let insert_binds = input
+        .fields
+        .iter()
+        .filter(|f| f.in_create() || f.role == Role::Version)
+        .count();
     let new_id = if key_generated {
         quote!(::core::option::Option::None)
     } else {

@@ -73,11 +73,13 @@ fn belongs_to(input: &Input, relation: &Relation) -> TokenStream {
     } else {
         quote!(::core::option::Option::Some(::core::clone::Clone::clone(&self.#ident)))
     };
-    let glue = if input.attrs.schema.is_none() {
+    let self_referencing = parent.segments.last().is_some_and(|s| s.ident == *model);
+    let glue = if input.attrs.schema.is_none() && !self_referencing {
         join_glue(&table, fk, parent)
     } else {
         // A table module the user wrote comes with its own `joinable!` and
-        // `allow_tables_to_appear_in_same_query!`; a second set would conflict.
+        // `allow_tables_to_appear_in_same_query!`; a second set would conflict. Diesel cannot
+        // join a table to itself without aliases, so a tree (`parent_id`) gets none either.
         TokenStream::new()
     };
     quote! {

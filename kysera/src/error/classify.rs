@@ -198,6 +198,8 @@ fn is_busy(raw: &str) -> bool {
         // PostgreSQL 55P03: `lock_timeout` expired, or NOWAIT found the row locked.
         "canceling statement due to lock timeout",
         "could not obtain lock on",
+        // MySQL 8 3572: NOWAIT found the row locked.
+        "Statement aborted because lock(s) could not be acquired immediately and NOWAIT is set",
     ];
     PREFIXES.iter().any(|p| raw.starts_with(p))
 }

@@ -148,6 +148,8 @@ impl<'c, M: Supported> Repo<'c, M> {
     {
         patch.validate()?;
         let scope = self.scope_with(Deleted::Exclude);
+        // The caller's own filters (a guard): a row they no longer match was not stale.
+        let callers = filters;
         let guarded;
         let (filters, expected) = match M::VERSION {
             None => (filters, None),
@@ -182,7 +184,7 @@ impl<'c, M: Supported> Repo<'c, M> {
                     }
                 };
                 if let Some(expected) = expected {
-                    self.check_stale(&scope, &keys, &new, expected)?;
+                    self.check_stale(&scope, &keys, callers, &new, expected)?;
                 }
                 self.after_write(Operation::Update, &old, &new)?;
                 Ok(new)
@@ -201,12 +203,13 @@ impl<'c, M: Supported> Repo<'c, M> {
         })
     }
 
-    /// [`Error::StaleVersion`] when a row the update addressed exists (in scope) but was not
-    /// updated: its version moved on.
+    /// [`Error::StaleVersion`] when a row the update addressed exists (in scope, matching the
+    /// caller's own filters) but was not updated: its version moved on.
     fn check_stale(
         &self,
         scope: &Scope,
         keys: &Keys<M>,
+        filters: &[Predicate],
         updated: &[M],
         expected: i64,
     ) -> Result<()> {
@@ -220,10 +223,8 @@ impl<'c, M: Supported> Repo<'c, M> {
         if missed.is_empty() {
             return Ok(());
         }
-        match self
-            .load_where(Where::new(scope.clone(), Keys::Many(missed)))?
-            .first()
-        {
+        let still_matching = Where::new(scope.clone(), Keys::Many(missed)).filtered(filters);
+        match self.load_where(still_matching)?.first() {
             None => Ok(()),
             Some(row) => Err(Error::StaleVersion {
                 table: M::TABLE_NAME.to_string(),

@@ -24,4 +24,14 @@ pub struct Note {
     pub name: String,
 }
 
+
+
+#[derive(Repository)]
+#[kysera(table = "messages", belongs_to(Tag, foreign_key = "from_id"), belongs_to(Tag, foreign_key = "to_id"))]
+pub struct Message {
+    #[kysera(primary_key, generated)]
+    pub id: i64,
+    pub from_id: i64,
+    pub to_id: i64,
+}
 fn main() {}
