@@ -245,3 +245,45 @@ fn postgres_concurrent_insert_of_a_new_key_is_a_retryable_failure_not_a_wrong_fl
         ("Mine", 2)
     );
 }
+
+#[derive(Repository, Debug, Clone, PartialEq)]
+#[kysera(table = "nodes", belongs_to(Node, foreign_key = "parent"))]
+pub struct Node {
+    #[kysera(primary_key)]
+    pub id: String,
+    pub parent: Option<String>,
+    pub label: String,
+}
+
+/// PostgreSQL: the foreign-key checks of children inserted in the same statement lock their
+/// new parents (`FOR KEY SHARE` sets `xmax`); the inserted flags come from the statement
+/// itself, so a tree upserted in one call is neither refused nor misreported.
+#[test]
+fn postgres_a_tree_upserted_in_one_call_reports_its_inserts() {
+    let db = TestDb::new(
+        BackendKind::Postgres,
+        "CREATE TABLE nodes (id TEXT PRIMARY KEY, parent TEXT NULL REFERENCES nodes (id), label TEXT NOT NULL)",
+    );
+    let conn = connect(&db);
+    let node = |id: &str, parent: Option<&str>| NewNode {
+        id: id.into(),
+        parent: parent.map(Into::into),
+        label: id.to_uppercase(),
+    };
+    let tree = [
+        node("root", None),
+        node("a", Some("root")),
+        node("b", Some("root")),
+        node("a1", Some("a")),
+    ];
+    let first = conn
+        .repo::<Node>()
+        .upsert_many(&tree, &Upsert::on(["id"]))
+        .unwrap();
+    assert!(first.iter().all(|u| u.inserted), "{first:?}");
+    let again = conn
+        .repo::<Node>()
+        .upsert_many(&tree, &Upsert::on(["id"]))
+        .unwrap();
+    assert!(again.iter().all(|u| !u.inserted), "{again:?}");
+}

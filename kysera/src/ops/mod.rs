@@ -20,7 +20,7 @@ pub use bulk_update::{BulkPatch, BulkUpdate};
 pub use lock::{ForUpdate, LockClause, LockStrength, LockWait, Locked, RowLock, RowLocks};
 pub use read::ReadOps;
 pub use set::{SetValue, SetWhere};
-pub use upsert::{ConflictClause, ConflictSyntax, UpsertStatement};
+pub use upsert::{ConflictClause, ConflictSyntax, FlaggedUpsert, UpsertStatement, Upserts};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -78,14 +78,14 @@ pub trait WriteOps<'a, C>: Model {
         rows: &'a [Self::New],
         clause: ConflictClause,
         matching: Where<Self>,
-    ) -> QueryResult<Vec<Self>>;
+    ) -> QueryResult<Upserts<Self>>;
     /// Like [`WriteOps::upsert_chunk`], for owned rows (values a plugin changed).
     fn upsert_owned(
         conn: &mut C,
         rows: Vec<Self::New>,
         clause: ConflictClause,
         matching: Where<Self>,
-    ) -> QueryResult<Vec<Self>>;
+    ) -> QueryResult<Upserts<Self>>;
 }
 
 macro_rules! per_backend_ops {

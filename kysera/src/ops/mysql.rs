@@ -11,7 +11,7 @@ use diesel::{Insertable, MysqlConnection, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
 use super::set::{SetValue, SetWhere};
-use super::upsert::{ConflictClause, UpsertStatement};
+use super::upsert::{ConflictClause, UpsertStatement, Upserts};
 use super::{ReadOps, WriteOps, KEYS_PER_STATEMENT};
 use crate::model::Model;
 use crate::scope::{Keys, Scope, Where};
@@ -263,10 +263,10 @@ where
         rows: &'a [Self::New],
         clause: ConflictClause,
         matching: Where<Self>,
-    ) -> QueryResult<Vec<Self>> {
+    ) -> QueryResult<Upserts<Self>> {
         let insert = diesel::insert_into(M::Table::default()).values(rows);
         UpsertStatement::<_, M>::new(insert, clause, false).execute(conn)?;
-        M::lock_where(conn, matching)
+        M::lock_where(conn, matching).map(Upserts::unflagged)
     }
 
     fn upsert_owned(
@@ -274,10 +274,10 @@ where
         rows: Vec<Self::New>,
         clause: ConflictClause,
         matching: Where<Self>,
-    ) -> QueryResult<Vec<Self>> {
+    ) -> QueryResult<Upserts<Self>> {
         let insert = diesel::insert_into(M::Table::default()).values(rows);
         UpsertStatement::<_, M>::new(insert, clause, false).execute(conn)?;
-        M::lock_where(conn, matching)
+        M::lock_where(conn, matching).map(Upserts::unflagged)
     }
 }
 

@@ -9,7 +9,9 @@ use diesel::{Insertable, QueryResult};
 
 use super::bulk_update::{BulkPatch, BulkUpdate};
 use super::set::{SetValue, SetWhere};
-use super::upsert::{ConflictClause, UpsertStatement};
+#[cfg(feature = "postgres")]
+use super::upsert::FlaggedUpsert;
+use super::upsert::{ConflictClause, UpsertStatement, Upserts};
 use super::WriteOps;
 use crate::model::Model;
 use crate::scope::{Scope, Where};
@@ -130,7 +132,7 @@ macro_rules! returning_write_ops {
                 rows: &'a [Self::New],
                 clause: ConflictClause,
                 _matching: Where<Self>,
-            ) -> QueryResult<Vec<Self>> {
+            ) -> QueryResult<Upserts<Self>> {
                 $upsert_rows!(conn, rows, clause)
             }
 
@@ -139,19 +141,21 @@ macro_rules! returning_write_ops {
                 rows: Vec<Self::New>,
                 clause: ConflictClause,
                 _matching: Where<Self>,
-            ) -> QueryResult<Vec<Self>> {
+            ) -> QueryResult<Upserts<Self>> {
                 $upsert_rows!(conn, rows, clause)
             }
         }
     };
 }
 
-/// One multi-row statement.
+/// One multi-row statement, each row flagged inserted or updated by the statement itself.
 #[cfg(feature = "postgres")]
 macro_rules! upsert_batch {
     ($conn:ident, $rows:ident, $clause:ident) => {{
         let insert = diesel::insert_into(M::Table::default()).values($rows);
-        UpsertStatement::<_, M>::new(insert, $clause, true).load($conn)
+        FlaggedUpsert(UpsertStatement::<_, M>::new(insert, $clause, true))
+            .load::<(M, bool)>($conn)
+            .map(Upserts::flagged)
     }};
 }
 
@@ -167,7 +171,7 @@ macro_rules! upsert_each {
                 UpsertStatement::<_, M>::new(insert, $clause.clone(), true).get_result($conn)?,
             );
         }
-        Ok(stored)
+        Ok(Upserts::unflagged(stored))
     }};
 }
 
@@ -179,8 +183,8 @@ returning_write_ops!("sqlite", diesel::SqliteConnection, upserts upsert_each whe
         LoadQuery<'static, diesel::SqliteConnection, M>,
 );
 returning_write_ops!("postgres", diesel::PgConnection, upserts upsert_batch where
-    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, M>:
-        LoadQuery<'a, diesel::PgConnection, M>,
-    UpsertStatement<dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>, M>:
-        LoadQuery<'static, diesel::PgConnection, M>,
+    FlaggedUpsert<dsl::Values<dsl::insert_into<Table<M>>, &'a [M::New]>, M>:
+        LoadQuery<'a, diesel::PgConnection, (M, bool)>,
+    FlaggedUpsert<dsl::Values<dsl::insert_into<Table<M>>, Vec<M::New>>, M>:
+        LoadQuery<'static, diesel::PgConnection, (M, bool)>,
 );

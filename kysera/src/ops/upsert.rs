@@ -124,6 +124,76 @@ impl ConflictSyntax for diesel::mysql::Mysql {
     }
 }
 
+/// The rows an upsert statement stored, and per row whether it inserted it, when the
+/// statement itself can say (PostgreSQL's `RETURNING ..., (xmax = 0)`).
+#[derive(Debug)]
+pub struct Upserts<M> {
+    /// The stored rows, in no promised order.
+    pub rows: Vec<M>,
+    /// `inserted[i]` is true when `rows[i]` was inserted; `None` on backends that cannot
+    /// tell from the statement (the repository's locking read tells instead).
+    pub inserted: Option<Vec<bool>>,
+}
+
+impl<M> Upserts<M> {
+    /// Rows without flags.
+    pub fn unflagged(rows: Vec<M>) -> Self {
+        Upserts {
+            rows,
+            inserted: None,
+        }
+    }
+
+    /// Rows paired with their flags.
+    pub fn flagged(pairs: Vec<(M, bool)>) -> Self {
+        let (rows, inserted) = pairs.into_iter().unzip();
+        Upserts {
+            rows,
+            inserted: Some(inserted),
+        }
+    }
+}
+
+/// The rows the statement stored (MySQL's: those it read back).
+impl<M> crate::instrument::rows::ResultRows for Upserts<M> {
+    fn rows(&self) -> Option<u64> {
+        Some(self.rows.len() as u64)
+    }
+}
+
+/// [`UpsertStatement`] with `RETURNING` also yielding `(xmax = 0)` (PostgreSQL): true for a
+/// row the statement inserted, false for one its conflict clause updated. Read in the
+/// statement itself, before any later statement (a foreign-key check's `FOR KEY SHARE`) can
+/// lock the row and set `xmax`.
+pub struct FlaggedUpsert<I, M: Model>(pub UpsertStatement<I, M>);
+
+impl<I, M: Model> QueryId for FlaggedUpsert<I, M> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<I, M: Model> Query for FlaggedUpsert<I, M> {
+    type SqlType = (
+        <M::Selection as Expression>::SqlType,
+        diesel::sql_types::Bool,
+    );
+}
+
+impl<I, M: Model, C> RunQueryDsl<C> for FlaggedUpsert<I, M> {}
+
+#[cfg(feature = "postgres")]
+impl<I, M> QueryFragment<diesel::pg::Pg> for FlaggedUpsert<I, M>
+where
+    M: Model,
+    UpsertStatement<I, M>: QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(", (xmax = 0)");
+        Ok(())
+    }
+}
+
 /// `<insert> <conflict clause> [RETURNING <model columns>]`.
 pub struct UpsertStatement<I, M: Model> {
     insert: I,

@@ -164,12 +164,21 @@ impl<'c, M: Supported> Repo<'c, M> {
             self.atomically(true, || {
                 let mut stored = Vec::with_capacity(rows.len());
                 let mut existing: Vec<M> = Vec::new();
+                // What the statements themselves said (PostgreSQL), by key.
+                let mut said: Option<HashMap<M::Id, bool>> = None;
+                let mut take = |upserts: crate::ops::Upserts<M>, stored: &mut Vec<M>| {
+                    if let Some(flags) = upserts.inserted {
+                        let said = said.get_or_insert_with(HashMap::new);
+                        said.extend(upserts.rows.iter().map(Model::id).zip(flags));
+                    }
+                    stored.extend(upserts.rows);
+                };
                 match &changed {
                     None => {
                         for (part, keys) in rows.chunks(chunk).zip(keys.chunks(chunk)) {
                             let matching = self.existing_rows(&clause, keys, &mut existing)?;
                             let clause = clause.clone();
-                            stored.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::upsert_chunk(c, part, clause, matching)))?);
+                            take(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::upsert_chunk(c, part, clause, matching)))?, &mut stored);
                         }
                     }
                     Some(values) => {
@@ -180,14 +189,16 @@ impl<'c, M: Supported> Repo<'c, M> {
                             let part: Vec<M::New> = owned.by_ref().take(keys.len()).collect();
                             let matching = self.existing_rows(&clause, keys, &mut existing)?;
                             let clause = clause.clone();
-                            stored.extend(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::upsert_owned(c, part, clause, matching)))?);
+                            take(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::upsert_owned(c, part, clause, matching)))?, &mut stored);
                         }
                     }
                 }
                 let stored = self.checked_all(in_input_order(stored, &keys, &clause.target)?)?;
                 let before: HashSet<M::Id> = existing.iter().map(Model::id).collect();
                 let flags: Vec<bool> = stored.iter().map(|row| !before.contains(&row.id())).collect();
-                self.check_inserted(&stored, &flags)?;
+                if let Some(said) = &said {
+                    self.check_inserted(&stored, &flags, said)?;
+                }
                 let (mut inserted, mut updated) = (Vec::new(), Vec::new());
                 for (row, &was_inserted) in stored.into_iter().zip(&flags) {
                     if was_inserted { inserted.push(row) } else { updated.push(row) }
@@ -335,36 +346,33 @@ impl<'c, M: Supported> Repo<'c, M> {
     /// On PostgreSQL under READ COMMITTED, a row with a new key that another transaction
     /// inserts and commits between the locking read and the `INSERT` turns the insert into an
     /// update the read did not see: it would be reported as inserted and audited without its
-    /// old values. PostgreSQL marks the row versions this transaction updated (`xmax` is set,
-    /// by the conflict's row lock); finding one among the rows taken as inserted fails the
-    /// upsert with a transient [`Error::SerializationFailure`], so it is rolled back and a
-    /// retry (`TransactionOptions::retries`) reads the row this time. SQLite serialises
-    /// writers and MySQL's locking read takes gap locks, so neither can interleave this way.
-    fn check_inserted(&self, stored: &[M], flags: &[bool]) -> Result<()> {
-        if self.conn.backend() != BackendKind::Postgres {
-            return Ok(());
-        }
-        let taken_as_inserted: Vec<M::Id> = stored
+    /// old values. The statement itself says which rows it updated (`RETURNING ..., (xmax =
+    /// 0)`); one updated row the read did not find fails the upsert with a transient
+    /// [`Error::SerializationFailure`], so it is rolled back and a retry
+    /// (`TransactionOptions::retries`) reads the row this time. SQLite serialises writers and
+    /// MySQL's locking read takes gap locks (at REPEATABLE READ), so neither interleaves so.
+    fn check_inserted(
+        &self,
+        stored: &[M],
+        flags: &[bool],
+        said: &HashMap<M::Id, bool>,
+    ) -> Result<()> {
+        let raced = stored
             .iter()
             .zip(flags)
-            .filter(|(_, inserted)| **inserted)
-            .map(|(row, _)| row.id())
-            .collect();
-        let updated = [Predicate(Arc::new(UpdatedByThisTransaction))];
-        for chunk in taken_as_inserted.chunks(IDS_PER_STATEMENT) {
-            let keys = Keys::Many(chunk.to_vec());
-            let raced =
-                self.count_matching(Where::new(Scope::default(), keys).filtered(&updated))?;
-            if raced > 0 {
-                return Err(Error::SerializationFailure {
-                    message: format!(
-                        "upsert into {}: {raced} row(s) with a new key were inserted by a \
-                         concurrent transaction while this upsert ran; it was rolled back, \
-                         run it again",
-                        M::TABLE_NAME
-                    ),
-                });
-            }
+            .filter(|(row, taken_as_inserted)| {
+                **taken_as_inserted && said.get(&row.id()) == Some(&false)
+            })
+            .count();
+        if raced > 0 {
+            return Err(Error::SerializationFailure {
+                message: format!(
+                    "upsert into {}: {raced} row(s) with a new key were inserted by a \
+                     concurrent transaction while this upsert ran; it was rolled back, run it \
+                     again",
+                    M::TABLE_NAME
+                ),
+            });
         }
         Ok(())
     }
@@ -427,21 +435,4 @@ fn in_input_order<M: Model>(
                 M::TABLE_NAME
             ))
         })
-}
-
-/// PostgreSQL's `xmax <> 0`: a row version updated or locked rather than only inserted (see
-/// [`Repo::check_inserted`]; rendered on PostgreSQL only).
-#[derive(Debug, Clone, Copy)]
-struct UpdatedByThisTransaction;
-
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB>
-    for UpdatedByThisTransaction
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        out.push_sql("xmax::text <> '0'");
-        Ok(())
-    }
 }
