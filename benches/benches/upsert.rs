@@ -10,8 +10,8 @@
 //! With the `postgres` feature, the same on PostgreSQL (`KYSERA_BENCH_POSTGRES_URL`, by
 //! default `postgres://postgres@127.0.0.1:5432/test`; the table is dropped and created at
 //! start and dropped at the end): Diesel's one multi-row `INSERT ... ON CONFLICT ... DO
-//! UPDATE ... RETURNING` against `upsert_many`, which also locks and reads the conflicting
-//! rows first and checks the rows it takes as inserted (two more statements).
+//! UPDATE ... RETURNING` against `upsert_many`, which for this model (not audited, no
+//! plugins) is the same one statement, with `(xmax = 0)` added to its `RETURNING`.
 //!
 //! ```text
 //! cargo bench -p kysera-benches --bench upsert

@@ -281,9 +281,14 @@ fn postgres_a_tree_upserted_in_one_call_reports_its_inserts() {
         .upsert_many(&tree, &Upsert::on(["id"]))
         .unwrap();
     assert!(first.iter().all(|u| u.inserted), "{first:?}");
+    // Neither audited nor watched by plugins: the statement's own flags suffice, so the
+    // upsert is its one statement, as hand-written Diesel's would be.
+    let log = kysera_integration_tests::StatementLog::attach(&conn);
     let again = conn
         .repo::<Node>()
         .upsert_many(&tree, &Upsert::on(["id"]))
         .unwrap();
     assert!(again.iter().all(|u| !u.inserted), "{again:?}");
+    let statements = log.take_data_statements();
+    assert_eq!(statements.len(), 1, "{statements:#?}");
 }

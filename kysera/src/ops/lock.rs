@@ -11,27 +11,6 @@ use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
-/// The row-locking clause of a backend, appended to a `SELECT`.
-pub trait RowLocks: Backend {
-    /// The clause, with its leading space; empty where the backend has none.
-    const FOR_UPDATE: &'static str;
-}
-
-#[cfg(feature = "sqlite")]
-impl RowLocks for diesel::sqlite::Sqlite {
-    const FOR_UPDATE: &'static str = "";
-}
-
-#[cfg(feature = "postgres")]
-impl RowLocks for diesel::pg::Pg {
-    const FOR_UPDATE: &'static str = " FOR UPDATE";
-}
-
-#[cfg(feature = "mysql")]
-impl RowLocks for diesel::mysql::Mysql {
-    const FOR_UPDATE: &'static str = " FOR UPDATE";
-}
-
 /// `<query> FOR UPDATE` on the backends that lock rows.
 #[derive(Debug, Clone, Copy)]
 pub struct ForUpdate<Q>(pub Q);
@@ -48,11 +27,11 @@ impl<Q: QueryId> QueryId for ForUpdate<Q> {
 impl<Q, DB> QueryFragment<DB> for ForUpdate<Q>
 where
     Q: QueryFragment<DB>,
-    DB: RowLocks,
+    DB: LockClause,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(out.reborrow())?;
-        out.push_sql(DB::FOR_UPDATE);
+        DB::walk_lock(RowLock::FOR_UPDATE, &mut out);
         Ok(())
     }
 }
@@ -89,49 +68,54 @@ pub struct RowLock {
     pub wait: LockWait,
 }
 
-/// The clause of a [`RowLock`] on a backend with row locks.
-pub trait LockClause: Backend {
-    /// Writes the clause, with its leading space.
-    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>);
+impl RowLock {
+    /// What a write that reads first takes: `FOR UPDATE`, waiting.
+    pub const FOR_UPDATE: RowLock = RowLock {
+        strength: LockStrength::Update,
+        wait: LockWait::Wait,
+    };
 }
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn walk_wait<DB: Backend>(wait: LockWait, out: &mut AstPass<'_, '_, DB>) {
-    match wait {
-        LockWait::Wait => {}
-        LockWait::NoWait => out.push_sql(" NOWAIT"),
-        LockWait::SkipLocked => out.push_sql(" SKIP LOCKED"),
+/// A backend's row-locking clauses, appended to a `SELECT`: one table per backend.
+pub trait LockClause: Backend {
+    /// `FOR UPDATE` and the share lock's spelling, with their leading space; `None` where
+    /// the backend has no row locks (SQLite: a locking read takes the database's write lock
+    /// instead, see `Repo::find`, and its writes refuse stale snapshots).
+    const CLAUSES: Option<(&'static str, &'static str)>;
+
+    /// Writes the clause of `lock`.
+    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>) {
+        let Some((update, share)) = Self::CLAUSES else {
+            return;
+        };
+        out.push_sql(match lock.strength {
+            LockStrength::Update => update,
+            LockStrength::Share => share,
+        });
+        match lock.wait {
+            LockWait::Wait => {}
+            LockWait::NoWait => out.push_sql(" NOWAIT"),
+            LockWait::SkipLocked => out.push_sql(" SKIP LOCKED"),
+        }
     }
 }
 
-// SQLite has no row locks: a locking read there takes the database's write lock before it
-// reads (see `Repo::find`), and renders no clause.
 #[cfg(feature = "sqlite")]
 impl LockClause for diesel::sqlite::Sqlite {
-    fn walk_lock(_: RowLock, _: &mut AstPass<'_, '_, Self>) {}
+    const CLAUSES: Option<(&'static str, &'static str)> = None;
 }
 
 #[cfg(feature = "postgres")]
 impl LockClause for diesel::pg::Pg {
-    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>) {
-        out.push_sql(match lock.strength {
-            LockStrength::Update => " FOR UPDATE",
-            LockStrength::Share => " FOR SHARE",
-        });
-        walk_wait(lock.wait, out);
-    }
+    const CLAUSES: Option<(&'static str, &'static str)> = Some((" FOR UPDATE", " FOR SHARE"));
 }
 
+// `LOCK IN SHARE MODE` is the share spelling MySQL 5.7/8 and MariaDB all accept (MariaDB also
+// with NOWAIT / SKIP LOCKED; MySQL 8 wants `FOR SHARE` for those).
 #[cfg(feature = "mysql")]
 impl LockClause for diesel::mysql::Mysql {
-    fn walk_lock(lock: RowLock, out: &mut AstPass<'_, '_, Self>) {
-        // `LOCK IN SHARE MODE` is the spelling MySQL 5.7/8 and MariaDB all accept.
-        out.push_sql(match lock.strength {
-            LockStrength::Update => " FOR UPDATE",
-            LockStrength::Share => " LOCK IN SHARE MODE",
-        });
-        walk_wait(lock.wait, out);
-    }
+    const CLAUSES: Option<(&'static str, &'static str)> =
+        Some((" FOR UPDATE", " LOCK IN SHARE MODE"));
 }
 
 /// `<query> <lock clause>`.

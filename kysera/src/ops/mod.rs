@@ -17,7 +17,7 @@ mod set;
 mod upsert;
 
 pub use bulk_update::{BulkPatch, BulkUpdate};
-pub use lock::{ForUpdate, LockClause, LockStrength, LockWait, Locked, RowLock, RowLocks};
+pub use lock::{ForUpdate, LockClause, LockStrength, LockWait, Locked, RowLock};
 pub use read::ReadOps;
 pub use set::{SetValue, SetWhere};
 pub use upsert::{ConflictClause, ConflictSyntax, FlaggedUpsert, UpsertStatement, Upserts};

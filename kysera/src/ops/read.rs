@@ -12,7 +12,7 @@ use diesel::query_dsl::{LoadQuery, RunQueryDsl};
 use diesel::sql_types::SqlType;
 use diesel::{Connection, Expression, ExpressionMethods, QueryResult};
 
-use super::lock::{ForUpdate, LockClause, Locked, RowLock, RowLocks};
+use super::lock::{ForUpdate, LockClause, Locked, RowLock};
 use crate::filter::OrderBy;
 use crate::model::Model;
 use crate::scope::Where;
@@ -78,7 +78,7 @@ impl<M, C> ReadOps<C> for M
 where
     M: Model,
     C: Connection,
-    C::Backend: RowLocks + LockClause,
+    C::Backend: LockClause,
     Pk<M>: ExpressionMethods,
     <Pk<M> as Expression>::SqlType: SqlType + diesel::expression::TypedExpressionType,
     Id<M>: AsExpression<<Pk<M> as Expression>::SqlType>,
@@ -167,10 +167,7 @@ where
         order: OrderBy<Self>,
         page: Option<(i64, i64)>,
     ) -> QueryResult<Vec<Self>> {
-        let rows = M::Table::default()
-            .filter(predicate)
-            .select(M::Selection::default())
-            .order(order);
+        let rows = ordered_rows(predicate, order);
         match page {
             None => rows.load(conn),
             Some((offset, limit)) => rows.limit(limit).offset(offset).load(conn),
@@ -184,10 +181,7 @@ where
         page: Option<(i64, i64)>,
         lock: RowLock,
     ) -> QueryResult<Vec<Self>> {
-        let rows = M::Table::default()
-            .filter(predicate)
-            .select(M::Selection::default())
-            .order(order);
+        let rows = ordered_rows(predicate, order);
         match page {
             None => Locked { query: rows, lock }.load(conn),
             Some((offset, limit)) => Locked {
@@ -216,6 +210,20 @@ where
     fn delete_where(conn: &mut C, predicate: Where<Self>) -> QueryResult<usize> {
         diesel::delete(M::Table::default().filter(predicate)).execute(conn)
     }
+}
+
+/// The rows of `predicate` in `order`: what ordered and locking reads both load.
+fn ordered_rows<M>(predicate: Where<M>, order: OrderBy<M>) -> OrderedRows<M>
+where
+    M: Model,
+    Table<M>: FilterDsl<Where<M>>,
+    Scoped<M>: SelectDsl<Sel<M>>,
+    Select<Scoped<M>, Sel<M>>: OrderDsl<OrderBy<M>>,
+{
+    M::Table::default()
+        .filter(predicate)
+        .select(M::Selection::default())
+        .order(order)
 }
 
 fn all_rows<M>() -> AllRows<M>

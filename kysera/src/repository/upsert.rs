@@ -161,6 +161,19 @@ impl<'c, M: Supported> Repo<'c, M> {
             let values = changed.clone().unwrap_or(values);
             let keys = self.target_keys(&values, &clause.target)?;
             let chunk = self.chunk_rows(M::INSERT_BINDS, 0);
+            // PostgreSQL's statement says which rows it inserted; the locking read is then
+            // needed only for old values (captured audit) and for plugins (hooks, scopes).
+            let read_first = self.conn.backend() != BackendKind::Postgres
+                || self.captures_old_values()
+                || self.has_plugins();
+            let matching = |keys: &[TargetKey], existing: &mut Vec<M>| {
+                if read_first {
+                    self.existing_rows(&clause, keys, existing)
+                } else {
+                    self.conflicting(&clause, keys)
+                        .map(|filter| Where::new(Scope::default(), Keys::All).filtered(&[filter]))
+                }
+            };
             self.atomically(true, || {
                 let mut stored = Vec::with_capacity(rows.len());
                 let mut existing: Vec<M> = Vec::new();
@@ -176,7 +189,7 @@ impl<'c, M: Supported> Repo<'c, M> {
                 match &changed {
                     None => {
                         for (part, keys) in rows.chunks(chunk).zip(keys.chunks(chunk)) {
-                            let matching = self.existing_rows(&clause, keys, &mut existing)?;
+                            let matching = matching(keys, &mut existing)?;
                             let clause = clause.clone();
                             take(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::upsert_chunk(c, part, clause, matching)))?, &mut stored);
                         }
@@ -187,18 +200,26 @@ impl<'c, M: Supported> Repo<'c, M> {
                         let mut owned = owned.into_iter();
                         for keys in keys.chunks(chunk) {
                             let part: Vec<M::New> = owned.by_ref().take(keys.len()).collect();
-                            let matching = self.existing_rows(&clause, keys, &mut existing)?;
+                            let matching = matching(keys, &mut existing)?;
                             let clause = clause.clone();
                             take(self.run(|c| dispatch!(c, c => <M as WriteOps<'a, _>>::upsert_owned(c, part, clause, matching)))?, &mut stored);
                         }
                     }
                 }
                 let stored = self.checked_all(in_input_order(stored, &keys, &clause.target)?)?;
-                let before: HashSet<M::Id> = existing.iter().map(Model::id).collect();
-                let flags: Vec<bool> = stored.iter().map(|row| !before.contains(&row.id())).collect();
-                if let Some(said) = &said {
-                    self.check_inserted(&stored, &flags, said)?;
-                }
+                let flags: Vec<bool> = match &said {
+                    Some(said) if !read_first => {
+                        stored.iter().map(|row| said.get(&row.id()) != Some(&false)).collect()
+                    }
+                    _ => {
+                        let before: HashSet<M::Id> = existing.iter().map(Model::id).collect();
+                        let flags: Vec<bool> = stored.iter().map(|row| !before.contains(&row.id())).collect();
+                        if let Some(said) = &said {
+                            self.check_inserted(&stored, &flags, said)?;
+                        }
+                        flags
+                    }
+                };
                 let (mut inserted, mut updated) = (Vec::new(), Vec::new());
                 for (row, &was_inserted) in stored.into_iter().zip(&flags) {
                     if was_inserted { inserted.push(row) } else { updated.push(row) }
@@ -314,8 +335,7 @@ impl<'c, M: Supported> Repo<'c, M> {
         keys: &[TargetKey],
         existing: &mut Vec<M>,
     ) -> Result<Where<M>> {
-        let filter: Predicate =
-            IntoPredicate::<M>::into_predicate(matching_filter(&clause.target, keys))?;
+        let filter = self.conflicting(clause, keys)?;
         let filters = std::slice::from_ref(&filter);
         let visible = self.scope_with(Deleted::Include);
         let found = self.lock_where(Where::new(visible.clone(), Keys::All).filtered(filters))?;
@@ -375,6 +395,11 @@ impl<'c, M: Supported> Repo<'c, M> {
             });
         }
         Ok(())
+    }
+
+    /// The rows a chunk's target values conflict with, as a filter.
+    fn conflicting(&self, clause: &ConflictClause, keys: &[TargetKey]) -> Result<Predicate> {
+        IntoPredicate::<M>::into_predicate(matching_filter(&clause.target, keys))
     }
 
     fn count_matching(&self, predicate: Where<M>) -> Result<u64> {
